@@ -1,0 +1,69 @@
+"""The `derive` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from . import api
+from .errors import DeriveError
+from .output import write_atomic, write_stdout
+
+FORMATS = ("markdown", "latex", "json")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="derive",
+        description="Gradient descent, worked step by step: train a symbolic model with SGD and write "
+                    "every numeric substitution as a worked solution.")
+    top.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="train a spec and print its worked solution",
+                              description="Train the model of a TOML spec and write its worked solution.")
+    run.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    run.add_argument("--format", choices=FORMATS, default="markdown",
+                     help="markdown (default): GitHub Markdown with $$ math; latex: a LaTeX document; "
+                          "json: the trace as numbers")
+    run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    run.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        parser().print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except DeriveError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"derive: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(args) -> int:
+    problem = api.load(args.spec)
+    trace = problem.train()
+    chunks = api.render_chunks(trace, args.format)
+    if args.output:
+        write_atomic(args.output, chunks)
+    else:
+        write_stdout(chunks)
+    if trace.diverged:
+        d = trace.diverged
+        print(f"derive: training stopped at step {d['step']}: {d['quantity']} became {d['value']}; "
+              f"try a smaller learning rate.", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": run}
+
+
+def entry() -> None:
+    sys.exit(main())

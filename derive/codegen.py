@@ -1,0 +1,144 @@
+"""Straight-line Python source from SymPy assignments: the one compiler behind every kernel."""
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Sequence
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from .functions import numeric_relu, numeric_sigmoid, numeric_sign, numeric_step
+
+
+class FloatCodePrinter(PythonCodePrinter):
+    """Prints float arithmetic with the math module and derive's activation helpers."""
+
+    def _print_sigmoid(self, expr):
+        return f"_sigmoid({self._print(expr.args[0])})"
+
+    def _print_relu(self, expr):
+        return f"_relu({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr):
+        return f"_step({self._print(expr.args[0])})"
+
+    def _print_sign(self, expr):
+        return f"_sign({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Min(self, expr):
+        return "min(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+
+class ExactCodePrinter(FloatCodePrinter):
+    """Prints arithmetic on SymPy Rationals: fractions stay fractions."""
+
+    def _print_Rational(self, expr):
+        return f"_R({expr.p}, {expr.q})"
+
+    def _print_Half(self, expr):
+        return "_R(1, 2)"
+
+    def _print_Float(self, expr):
+        return "_R(%r)" % str(sympy.nsimplify(expr, rational=True))
+
+    def _print_Integer(self, expr):
+        return f"_R({expr.p})"
+
+    def _print_Pow(self, expr, rational=False):
+        base = self.parenthesize(expr.base, 60)
+        if expr.exp.is_Integer:
+            return f"{base}**{expr.exp.p}"
+        return f"{base}**({self._print(expr.exp)})"
+
+
+def _exact_sigmoid(x):
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _exact_step(x):
+    return sympy.Integer(1) if x > 0 else sympy.Integer(0)
+
+
+def _exact_relu(x):
+    return x if x > 0 else sympy.Integer(0)
+
+
+FLOAT_NAMESPACE = {"math": math, "_sigmoid": numeric_sigmoid, "_relu": numeric_relu,
+                   "_step": numeric_step, "_sign": numeric_sign}
+EXACT_NAMESPACE = {
+    "math": types.SimpleNamespace(exp=sympy.exp, log=sympy.log, sqrt=sympy.sqrt, tanh=sympy.tanh,
+                                  pi=sympy.pi, e=sympy.E),
+    "_sigmoid": _exact_sigmoid, "_relu": _exact_relu, "_step": _exact_step, "_sign": sympy.sign,
+    "_R": sympy.Rational,
+}
+
+
+def compile_function(name: str, arguments: Sequence[str], assignments: Sequence[tuple[str, sympy.Expr]],
+                     results: Sequence[str], exact: bool = False, shared: bool = True,
+                     prologue: Sequence[str] = ()):
+    """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`.
+
+    Every expression's free symbols must be arguments or earlier assignment targets, each
+    named by a valid Python identifier. `prologue` lines (plain Python, made by derive) come
+    first. With shared=True common subexpressions are computed once.
+    """
+    printer = ExactCodePrinter() if exact else FloatCodePrinter()
+    lines = [f"def {name}({', '.join(arguments)}):", *(f"    {line}" for line in prologue)]
+    targets = [t for t, _ in assignments]
+    exprs = [e for _, e in assignments]
+    if shared and exprs:
+        temps = sympy.numbered_symbols("_t")
+        common, exprs = sympy.cse(exprs, symbols=temps, order="none")
+        # A common subexpression may use a target assigned earlier, so emit each one just
+        # before the first assignment that needs it, after the targets it uses.
+        pending = list(common)
+        for target, expr in zip(targets, exprs):
+            emitted = _emit_needed(pending, expr.free_symbols)
+            lines.extend(f"    {t} = {printer.doprint(v)}" for t, v in emitted)
+            lines.append(f"    {target} = {printer.doprint(expr)}")
+    else:
+        lines.extend(f"    {t} = {printer.doprint(e)}" for t, e in zip(targets, exprs))
+    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    source = "\n".join(lines) + "\n"
+    namespace = dict(EXACT_NAMESPACE if exact else FLOAT_NAMESPACE)
+    exec(compile(source, f"<derive {name}>", "exec"), namespace)  # source built from SymPy trees only
+    function = namespace[name]
+    function.source = source
+    return function
+
+
+def _emit_needed(pending: list, needed: set) -> list:
+    """Remove from `pending` and return, in order, the temporaries `needed` uses, with their own needs."""
+    wanted = set(needed)
+    for temp, value in reversed(pending):
+        if temp in wanted:
+            wanted |= value.free_symbols
+    emitted = [(t, v) for t, v in pending if t in wanted]
+    pending[:] = [(t, v) for t, v in pending if t not in wanted]
+    return emitted
+
+
+def _numpy_namespace():
+    import numpy as np
+
+    shim = types.SimpleNamespace(exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, pi=np.pi, e=np.e)
+
+    def sigmoid(x):
+        return 1.0 / (1.0 + np.exp(-x))
+
+    return {"math": shim, "_sigmoid": sigmoid, "_relu": lambda x: np.maximum(x, 0.0),
+            "_step": lambda x: np.where(x > 0, 1.0, 0.0), "_sign": np.sign}
+
+
+def recompile_for_numpy(function):
+    """The same source run on NumPy float64 values: overflow gives inf, log(0) gives -inf, no exceptions."""
+    namespace = _numpy_namespace()
+    exec(compile(function.source, "<derive numpy>", "exec"), namespace)
+    return namespace[function.__name__]

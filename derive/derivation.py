@@ -1,0 +1,95 @@
+"""Local partials on every edge and the backprop recursion over named nodes, done once, symbolically."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .graph import Graph, symbol
+
+
+def delta_symbol(node: str) -> sympy.Symbol:
+    """The symbol that stands for dL/d(node) in chain-rule formulas."""
+    return sympy.Symbol(f"D[{node}]", real=True)
+
+
+def local_symbol(node: str, parent: str) -> sympy.Symbol:
+    """The symbol that stands for d(node)/d(parent) in chain-rule formulas."""
+    return sympy.Symbol(f"d[{node},{parent}]", real=True)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Every derivative of a graph as SymPy expressions.
+
+    `local[(node, parent)]` is d(node)/d(parent) over inputs, targets, parameters and nodes;
+    `delta[node]` is dL/d(node) written with delta and local symbols (the chain rule as taught);
+    `gradient[param]` likewise for each trained parameter. `edges` lists (node, parent) in order.
+    """
+
+    graph: Graph
+    edges: tuple[tuple[str, str], ...]
+    local: dict[tuple[str, str], sympy.Expr]
+    delta: dict[str, sympy.Expr]
+    gradient: dict[str, sympy.Expr]
+
+    def expanded_gradient(self, param: str) -> sympy.Expr:
+        """dL/d(param) with every helper symbol and node replaced: an expression in data and parameters."""
+        values: dict[sympy.Symbol, sympy.Expr] = {}
+        for name, expr in self.graph.nodes:
+            values[symbol(name)] = expr.xreplace(values)
+        locals_ = {local_symbol(n, p): e.xreplace(values) for (n, p), e in self.local.items()}
+        deltas: dict[sympy.Symbol, sympy.Expr] = {}
+        for name, _ in reversed(self.graph.nodes):
+            deltas[delta_symbol(name)] = self.delta[name].xreplace(locals_).xreplace(deltas)
+        return self.gradient[param].xreplace(locals_).xreplace(deltas)
+
+
+def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
+    """Differentiate each node by each parent, then run the backprop recursion.
+
+    dL/d(node) = [node is a loss node] + sum over children c of dL/dc * dc/d(node);
+    dL/d(param) = sum over nodes n that use param of dL/dn * dn/d(param).
+    """
+    trained = graph.params if trained is None else trained
+    node_names = graph.node_names
+    differentiable = set(graph.params) | set(node_names)
+    parents = {name: tuple(sorted({s.name for s in expr.free_symbols} & differentiable,
+                                  key=_order_key(graph)))
+               for name, expr in graph.nodes}
+
+    # Local partial on every edge, rewritten in terms of the node's own value where it appears.
+    edges: list[tuple[str, str]] = []
+    local: dict[tuple[str, str], sympy.Expr] = {}
+    for name, expr in graph.nodes:
+        for parent in parents[name]:
+            partial = sympy.diff(expr, symbol(parent))
+            if not expr.is_Symbol and not expr.is_Add and not expr.is_Mul:
+                partial = partial.subs(expr, symbol(name))
+            edges.append((name, parent))
+            local[(name, parent)] = partial
+
+    children: dict[str, list[str]] = {n: [] for n in (*graph.params, *node_names)}
+    for name, parent in edges:
+        children[parent].append(name)
+
+    # Backward pass: visit nodes in reverse evaluation order.
+    # Deltas that are plain numbers (the loss node's 1) are written in place of their symbol.
+    delta: dict[str, sympy.Expr] = {}
+    known: dict[sympy.Symbol, sympy.Expr] = {}
+    for name in reversed(node_names):
+        seed = sympy.Integer(1) if name in graph.loss else sympy.Integer(0)
+        delta[name] = seed + _chain(children[name], name).xreplace(known)
+        if delta[name].is_number:
+            known[delta_symbol(name)] = delta[name]
+    gradient = {p: _chain(children[p], p).xreplace(known) for p in trained}
+    return Derivation(graph, tuple(edges), local, delta, gradient)
+
+
+def _chain(children: list[str], name: str) -> sympy.Expr:
+    return sum((delta_symbol(c) * local_symbol(c, name) for c in children), sympy.Integer(0))
+
+
+def _order_key(graph: Graph):
+    position = {name: i for i, name in enumerate((*graph.params, *graph.node_names))}
+    return position.__getitem__

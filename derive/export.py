@@ -1,0 +1,37 @@
+"""The trace as JSON: numbers only, the same keys as the Python Step."""
+from __future__ import annotations
+
+import json
+
+
+def _plain(value):
+    """Floats for JSON: exact Rationals become floats, lists are converted item by item."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (int, float)):
+        return value
+    return float(value)
+
+
+def trace_dict(trace) -> dict:
+    """The JSON-ready dict of a trace."""
+    steps = []
+    for step in trace.steps:
+        steps.append({
+            "epoch": step.epoch, "step": step.step, "rows": list(step.rows),
+            "learning_rate": _plain(step.learning_rate),
+            "params": _plain(step.params), "values": _plain(step.values), "loss": _plain(step.loss),
+            "local": {f"{n}/{p}": _plain(v) for (n, p), v in step.local.items()},
+            "deltas": _plain(step.deltas), "gradients": _plain(step.gradients),
+            "updated": _plain(step.updated), **({"state": _plain(step.state)} if step.state else {}),
+        })
+    out = {"title": trace.problem.title, "steps": steps, "final": _plain(trace.final)}
+    if trace.diverged:
+        out["diverged"] = trace.diverged
+    return out
+
+
+def render_json(trace) -> str:
+    return json.dumps(trace_dict(trace), indent=1) + "\n"

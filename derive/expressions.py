@@ -1,0 +1,185 @@
+"""Expression strings to SymPy through a whitelist over Python's ast; nothing is evaluated as code."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+
+import sympy
+
+from .errors import ExpressionError, closest
+from .functions import relu, sigmoid
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 100
+MAX_EXPONENT = 100
+
+FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "abs": sympy.Abs,
+    "sigmoid": sigmoid,
+    "tanh": sympy.tanh,
+    "relu": relu,
+}
+
+_BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+_REFUSED = {
+    ast.Attribute: "attribute access is",
+    ast.Subscript: "subscripts are",
+    ast.Lambda: "lambdas are",
+    ast.ListComp: "comprehensions are",
+    ast.SetComp: "comprehensions are",
+    ast.DictComp: "comprehensions are",
+    ast.GeneratorExp: "comprehensions are",
+    ast.IfExp: "conditionals are",
+    ast.Compare: "comparisons are",
+    ast.BoolOp: "boolean operators are",
+    ast.JoinedStr: "strings are",
+    ast.List: "lists are",
+    ast.Tuple: "tuples are",
+    ast.Dict: "dicts are",
+    ast.Set: "sets are",
+    ast.NamedExpr: "assignments are",
+    ast.Starred: "starred arguments are",
+}
+
+
+def parse(text: str, symbols: Mapping[str, sympy.Symbol],
+          functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
+          evaluate: bool = True) -> sympy.Expr:
+    """Parse `text` into a SymPy expression over `symbols`.
+
+    Only numbers, the names in `symbols`, + - * / **, unary minus, parentheses and
+    calls to `functions` are accepted; anything else raises ExpressionError.
+    With evaluate=False the terms and factors stay as written, for display.
+
+    >>> x = sympy.Symbol("x")
+    >>> parse("2*x + 1", {"x": x})
+    2*x + 1
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected an expression as a string, got {text!r}.")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}.")
+    if not text.strip():
+        raise ExpressionError("the expression is empty; write a formula such as 'w1*x1 + b'.")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"{text!r} is not a valid expression ({exc.msg}).") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.") from None
+    builder = _Builder(symbols, functions, _BINARY if evaluate else _AS_WRITTEN, evaluate)
+    return builder.build(tree.body, 0)
+
+
+def _negate_as_written(a: sympy.Expr) -> sympy.Expr:
+    return -a if a.is_Number else sympy.Mul(sympy.S.NegativeOne, a, evaluate=False)
+
+
+def _add_as_written(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    terms = a.args if a.is_Add else (a,)
+    return sympy.Add(*terms, b, evaluate=False)
+
+
+_AS_WRITTEN = {
+    ast.Add: _add_as_written,
+    ast.Sub: lambda a, b: _add_as_written(a, _negate_as_written(b)),
+    ast.Mult: lambda a, b: sympy.Mul(a, b, evaluate=False),
+    ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False),
+    ast.Pow: lambda a, b: sympy.Pow(a, b, evaluate=False),
+}
+
+
+class _Builder:
+    def __init__(self, symbols, functions, operators, evaluate):
+        self.symbols = symbols
+        self.functions = functions
+        self.operators = operators
+        self.evaluate = evaluate
+
+    def build(self, node: ast.AST, depth: int) -> sympy.Expr:
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.")
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value)
+        if isinstance(node, ast.Name):
+            return self._name(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return -operand if self.evaluate else _negate_as_written(operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if isinstance(node.op, ast.Pow):
+                self._check_power(left, right)
+            if isinstance(node.op, ast.Div) and right == 0:
+                raise ExpressionError("the expression divides by zero.")
+            return self.operators[type(node.op)](left, right)
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        if isinstance(node, ast.BinOp):
+            raise ExpressionError(f"the operator {type(node.op).__name__!r} is not allowed; use + - * / **.")
+        if isinstance(node, ast.UnaryOp):
+            raise ExpressionError(f"the operator {type(node.op).__name__!r} is not allowed; use + - * / **.")
+        what = _REFUSED.get(type(node), f"{type(node).__name__} is")
+        raise ExpressionError(f"{what} not allowed in expressions; use numbers, names, + - * / ** and functions.")
+
+    def _constant(self, value) -> sympy.Expr:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, str) else type(value).__name__
+            raise ExpressionError(f"{kind} are not allowed in expressions; use numbers and names.")
+        if isinstance(value, float):
+            return sympy.Float(value) if value != int(value) or abs(value) > 1e15 else sympy.Integer(int(value))
+        if abs(value) > 10**30:
+            raise ExpressionError(f"the number {value} is too large.")
+        return sympy.Integer(value)
+
+    def _name(self, name: str) -> sympy.Expr:
+        if name.startswith("__"):
+            raise ExpressionError(f"the name {name!r} is not allowed.")
+        if name in self.symbols:
+            return self.symbols[name]
+        if name in self.functions:
+            raise ExpressionError(f"{name!r} is a function; call it as {name}(...).")
+        hint = closest(name, self.symbols)
+        raise ExpressionError(f"unknown name {name!r}.{hint} Names must be inputs, targets, parameters or earlier nodes.")
+
+    def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise ExpressionError("only calls to plain function names are allowed, such as exp(x).")
+        name = node.func.id
+        if name not in self.functions:
+            known = ", ".join(sorted(self.functions))
+            hint = closest(name, self.functions)
+            raise ExpressionError(f"unknown function {name!r}.{hint} Known functions: {known}.")
+        if node.keywords:
+            raise ExpressionError(f"keyword arguments are not allowed in {name}(...).")
+        args = [self.build(arg, depth + 1) for arg in node.args]
+        try:
+            if self.evaluate:
+                return self.functions[name](*args)
+            return self.functions[name](*args, evaluate=False)
+        except TypeError:
+            raise ExpressionError(f"{name}(...) was called with {len(args)} arguments.") from None
+
+    @staticmethod
+    def _check_power(base: sympy.Expr, exponent: sympy.Expr) -> None:
+        if not exponent.is_number:
+            raise ExpressionError("exponents must be numbers, not expressions with names.")
+        if abs(exponent) > MAX_EXPONENT:
+            raise ExpressionError(f"the exponent {exponent} is too large; the limit is {MAX_EXPONENT}.")
+        if base.is_number and base.is_finite and abs(base) > 1:
+            digits = float(abs(exponent)) * float(sympy.log(abs(base), 10).evalf(5))
+            if digits > 300:
+                raise ExpressionError("the power is too large: the result would have more than 300 digits.")

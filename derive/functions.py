@@ -1,0 +1,74 @@
+"""The activation functions derive adds to SymPy, with PyTorch's derivatives at kinks."""
+from __future__ import annotations
+
+import math
+
+import sympy
+from sympy import Function, Heaviside, S
+
+
+class sigmoid(Function):
+    """The logistic function 1 / (1 + e^(-x)); its derivative is sigmoid(x) (1 - sigmoid(x))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return S.Half
+        return None
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sympy.exp(-arg))
+
+    def _latex(self, printer, exp=None):
+        tex = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+class relu(Function):
+    """max(x, 0); its derivative is 1 for x > 0 and 0 otherwise (PyTorch: relu'(0) = 0)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return Heaviside(self.args[0], 0)
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_extended_real:
+            return sympy.Max(arg, 0)
+        return None
+
+    def _eval_rewrite_as_Max(self, arg, **kwargs):
+        return sympy.Max(arg, 0)
+
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+def numeric_sigmoid(x: float) -> float:
+    """Evaluate the logistic function without overflow for large negative x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def numeric_relu(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def numeric_step(x: float) -> float:
+    """Heaviside step with the value 0 at 0, the derivative PyTorch gives relu at 0."""
+    return 1.0 if x > 0 else 0.0
+
+
+def numeric_sign(x: float) -> float:
+    """sign(x) with sign(0) = 0, the derivative PyTorch gives |x| at 0."""
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)

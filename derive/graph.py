@@ -1,0 +1,78 @@
+"""Named nodes in evaluation order over inputs, targets and parameters: the model as a DAG."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from .errors import SpecError
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The one real symbol derive uses for a name (real, so |x|' is sign(x))."""
+    return sympy.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Inputs, targets, parameters and named nodes; `loss` names the per-row loss node(s)."""
+
+    inputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    params: tuple[str, ...]
+    nodes: tuple[tuple[str, sympy.Expr], ...]
+    loss: tuple[str, ...]
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.nodes)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the model reads: inputs, then targets."""
+        return self.inputs + self.targets
+
+    def expression(self, name: str) -> sympy.Expr:
+        return dict(self.nodes)[name]
+
+    def sym(self, name: str) -> sympy.Symbol:
+        return symbol(name)
+
+    def parents(self, name: str) -> tuple[str, ...]:
+        """The parameters and earlier nodes a node uses directly, in a stable order."""
+        used = {s.name for s in self.expression(name).free_symbols}
+        differentiable = self.params + self.node_names
+        return tuple(n for n in differentiable if n in used)
+
+    def children(self, name: str) -> tuple[str, ...]:
+        """The nodes that use `name` directly, in evaluation order."""
+        return tuple(n for n in self.node_names if name in self.parents(n))
+
+
+def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[str],
+                nodes: Mapping[str, sympy.Expr], loss: Sequence[str], where: str = "model") -> Graph:
+    """Check names and order, and return the Graph; raises SpecError naming the field."""
+    seen: dict[str, str] = {}
+    for kind, names in (("inputs", inputs), ("targets", targets), ("params", params), ("nodes", list(nodes))):
+        for name in names:
+            if name in seen:
+                raise SpecError(f"{where}: the name {name!r} is used twice (in {seen[name]} and {kind}); give each a different name.")
+            seen[name] = kind
+    known = set(inputs) | set(targets) | set(params)
+    order = list(nodes)
+    for index, (name, expr) in enumerate(nodes.items()):
+        for used in sorted(s.name for s in expr.free_symbols):
+            if used == name:
+                raise SpecError(f"{where}.nodes.{name}: the node uses itself (a cycle); a node may only use inputs, targets, parameters and earlier nodes.")
+            if used in order[index + 1:]:
+                raise SpecError(f"{where}.nodes.{name}: uses {used!r}, which is defined after it; list {used!r} before {name!r}.")
+            if used not in known and used not in order:
+                raise SpecError(f"{where}.nodes.{name}: the name {used!r} is never defined; add it to inputs, targets, params or nodes.")
+    if not loss:
+        raise SpecError(f"{where}.loss: no loss node is named; set loss to the node that is the per-row loss.")
+    for name in loss:
+        if name not in nodes:
+            raise SpecError(f"{where}.loss: {name!r} is not a node; name one of {', '.join(order)}.")
+    return Graph(tuple(inputs), tuple(targets), tuple(params),
+                 tuple((n, nodes[n]) for n in order), tuple(loss))

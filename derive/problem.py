@@ -1,0 +1,163 @@
+"""The Problem: a graph, its data, its initial parameters and its settings; built from TOML or SymPy."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import sympy
+
+from .errors import SpecError
+from .expressions import parse
+from .graph import Graph, build_graph, symbol
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train: `batch_size` None means the whole data in every step."""
+
+    learning_rate: float
+    epochs: int = 1
+    batch_size: int | None = 1
+    shuffle: bool = False
+    seed: int = 0
+    frozen: tuple[str, ...] = ()
+    optimizer: str = "sgd"
+    options: Mapping[str, object] = field(default_factory=dict)
+    schedule: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """How to show numbers: decimals or significant figures, carry policy, exact fractions, names."""
+
+    precision: int = 4
+    significant: int | None = None
+    carry: str = "full"
+    exact: bool = False
+    steps: int | str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    notes: str = ""
+    overrides: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything needed to train and explain one gradient-descent run."""
+
+    graph: Graph
+    display: Mapping[str, sympy.Expr]
+    initial: Mapping[str, object]
+    data: Mapping[str, np.ndarray]
+    training: TrainSettings
+    report: ReportSettings = field(default_factory=ReportSettings)
+    title: str = ""
+    source: str | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    @cached_property
+    def derivation(self):
+        from .derivation import derive
+
+        return derive(self.graph)
+
+    @cached_property
+    def kernel(self):
+        from .kernel import compile_kernel
+
+        return compile_kernel(self.derivation, exact=self.report.exact)
+
+    @cached_property
+    def stepper(self):
+        from .optimizers import compile_stepper, make_rule
+
+        rule = make_rule(self.training.optimizer, self.training.options)
+        return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.report.exact)
+
+    @cached_property
+    def schedule(self):
+        """A function from the 1-based epoch to the learning rate used in it."""
+        from .schedules import make_schedule
+
+        rate = self.training.learning_rate
+        rate = sympy.nsimplify(rate, rational=True) if self.report.exact else float(rate)
+        return make_schedule(rate, self.training.schedule)
+
+    def train(self):
+        """Run the training the settings describe and return the Trace."""
+        from .trace import train
+
+        return train(self)
+
+    @classmethod
+    def build(cls, *, nodes: Mapping, loss: str | Sequence[str], params: Mapping, data: Mapping,
+              inputs: Sequence = (), targets: Sequence = (), learning_rate: float = 0.01,
+              title: str = "", training: Mapping | None = None, report: Mapping | None = None) -> "Problem":
+        """A Problem from SymPy objects: names may be given as Symbols or strings.
+
+        >>> x, y, w = sympy.symbols("x y w")
+        >>> p = Problem.build(inputs=[x], targets=[y], nodes={"yhat": w*x, "L": (sympy.Symbol("yhat") - y)**2},
+        ...                   loss="L", params={w: 0.5}, data={"x": [1, 2], "y": [2, 4]}, learning_rate=0.1)
+        """
+        known = {_name(s) for group in (inputs, targets, params, nodes) for s in group}
+        exprs = {}
+        for key, expr in nodes.items():
+            if isinstance(expr, str):
+                expr = parse(expr, {n: symbol(n) for n in known})
+            elif not isinstance(expr, sympy.Basic):
+                expr = sympy.Float(expr) if isinstance(expr, float) else sympy.Integer(expr)
+            exprs[_name(key)] = expr.xreplace({s: symbol(s.name) for s in expr.free_symbols})
+        losses = (loss,) if isinstance(loss, (str, sympy.Symbol)) else tuple(loss)
+        graph = build_graph([_name(s) for s in inputs], [_name(s) for s in targets],
+                            [_name(s) for s in params], exprs, [_name(s) for s in losses])
+        settings = TrainSettings(learning_rate=learning_rate, **(training or {}))
+        report_settings = ReportSettings(**(report or {}))
+        columns = {_name(k): _column(_name(k), v, report_settings.exact) for k, v in data.items()}
+        initial = {_name(k): v for k, v in params.items()}
+        return make_problem(graph, exprs, initial, columns, settings, report_settings, title)
+
+
+def _name(item) -> str:
+    return item.name if isinstance(item, sympy.Symbol) else str(item)
+
+
+def _column(name: str, values, exact: bool) -> np.ndarray:
+    if exact:
+        return np.array([sympy.nsimplify(v, rational=True) for v in values], dtype=object)
+    return np.asarray(values, dtype=float)
+
+
+def make_problem(graph: Graph, display: Mapping[str, sympy.Expr], initial: Mapping[str, object],
+                 data: Mapping[str, np.ndarray], training: TrainSettings, report: ReportSettings,
+                 title: str = "", source: str | None = None, where: str = "") -> Problem:
+    """Check that data, parameters and settings fit the graph, and return the Problem."""
+    at = f"{where}: " if where else ""
+    for name in graph.params:
+        if name not in initial:
+            raise SpecError(f"{at}params.{name}: the parameter has no initial value; add '{name} = 0.0' under [params].")
+    for name in graph.columns:
+        if name not in data:
+            raise SpecError(f"{at}data.{name}: the column is missing; give one value per row for {name!r}.")
+    lengths = {name: len(data[name]) for name in graph.columns}
+    if not lengths or min(lengths.values()) == 0:
+        raise SpecError(f"{at}data: the data is empty; give at least one row.")
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k} has {v}" for k, v in lengths.items())
+        raise SpecError(f"{at}data: the columns have different lengths ({detail}); give every column one value per row.")
+    n_rows = next(iter(lengths.values()))
+    for name in training.frozen:
+        if name not in graph.params:
+            raise SpecError(f"{at}train.frozen: {name!r} is not a parameter; name one of {', '.join(graph.params)}.")
+    if training.batch_size is not None and not 1 <= training.batch_size <= n_rows:
+        raise SpecError(f"{at}train.batch_size: {training.batch_size} is not between 1 and the {n_rows} rows of data; "
+                        f"use a number in that range or \"all\".")
+    if training.epochs < 1:
+        raise SpecError(f"{at}train.epochs: {training.epochs} is below 1; train for at least one epoch.")
+    if not training.learning_rate > 0:
+        raise SpecError(f"{at}train.learning_rate: {training.learning_rate!r} is not a positive number; use e.g. 0.05.")
+    used = {name: data[name] for name in graph.columns}
+    return Problem(graph, dict(display), dict(initial), used, training, report, title, source)

@@ -1,0 +1,241 @@
+"""The training loop: SGD over batches, producing a Trace of numbers only."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .codegen import recompile_for_numpy
+from .optimizers import compile_stepper, make_rule
+
+
+@dataclass(frozen=True)
+class Step:
+    """One optimisation step. Per-node and per-edge quantities are numbers for a batch of one
+    row and lists (one per row) otherwise; `row_gradients` are always lists."""
+
+    epoch: int
+    step: int
+    rows: tuple[int, ...]
+    learning_rate: float
+    params: dict
+    values: dict
+    local: dict
+    deltas: dict
+    loss: float
+    row_gradients: dict
+    gradients: dict
+    updated: dict
+    state: dict
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every step of a run as arrays; `steps` gives Step views, `diverged` says where it stopped."""
+
+    problem: object
+    epochs: np.ndarray
+    offsets: np.ndarray
+    rows: np.ndarray
+    outputs: np.ndarray
+    params: np.ndarray
+    gradients: np.ndarray
+    updated: np.ndarray
+    state: np.ndarray
+    losses: np.ndarray
+    rates: np.ndarray
+    diverged: dict | None = None
+
+    @property
+    def steps(self) -> "Steps":
+        return Steps(self)
+
+    @property
+    def final(self) -> dict:
+        """The parameters after the last completed step (the initial ones if none completed)."""
+        names = self.problem.graph.params
+        if len(self.updated):
+            return dict(zip(names, self.updated[-1].tolist()))
+        return {name: self.problem.initial[name] for name in names}
+
+    @cached_property
+    def _layout(self):
+        kernel = self.problem.kernel
+        return kernel.slices, kernel.nodes, kernel.edges, kernel.params
+
+    def step(self, index: int) -> Step:
+        slices, nodes, edges, params = self._layout
+        start, end = self.offsets[index], self.offsets[index + 1]
+        block = self.outputs[start:end]
+        single = end - start == 1
+
+        def per(names, part):
+            columns = block[:, slices[part]]
+            if single:
+                return dict(zip(names, columns[0].tolist()))
+            return {name: columns[:, i].tolist() for i, name in enumerate(names)}
+
+        rule = self.problem.stepper.rule
+        state = {}
+        if rule.state:
+            flat = self.state[index].tolist()
+            width = len(rule.state)
+            state = {p: dict(zip(rule.state, flat[i * width:(i + 1) * width])) for i, p in enumerate(params)}
+        row_grads = block[:, slices["gradients"]]
+        return Step(
+            epoch=int(self.epochs[index]), step=index + 1,
+            rows=tuple(int(r) for r in self.rows[start:end]),
+            learning_rate=self.rates[index].item() if hasattr(self.rates[index], "item") else self.rates[index],
+            params=dict(zip(params, self.params[index].tolist())),
+            values=per(nodes, "values"), local=per(edges, "local"), deltas=per(nodes, "deltas"),
+            loss=_scalar(self.losses[index]),
+            row_gradients={p: row_grads[:, i].tolist() for i, p in enumerate(params)},
+            gradients=dict(zip(params, self.gradients[index].tolist())),
+            updated=dict(zip(params, self.updated[index].tolist())),
+            state=state)
+
+
+class Steps(Sequence):
+    """The steps of a trace, made on demand."""
+
+    def __init__(self, trace: Trace):
+        self._trace = trace
+
+    def __len__(self) -> int:
+        return len(self._trace.losses)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._trace.step(index)
+
+
+def _scalar(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def batches(n_rows: int, batch_size: int | None, epochs: int, shuffle: bool, seed: int):
+    """Yield (epoch, rows) for every step; the same seed gives the same order."""
+    size = n_rows if batch_size is None else batch_size
+    rng = np.random.default_rng(seed)
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(n_rows) if shuffle else np.arange(n_rows)
+        for start in range(0, n_rows, size):
+            yield epoch, order[start:start + size].tolist()
+
+
+def train(problem) -> Trace:
+    """Train `problem` and return its Trace; a non-finite number stops training at that step."""
+    kernel, stepper = problem.kernel, problem.stepper
+    exact = problem.report.exact
+    graph = problem.graph
+    table = np.stack([problem.data[c] for c in graph.columns], axis=1) if graph.columns else \
+        np.zeros((problem.n_rows, 0))
+    rows = table.tolist()
+    params = tuple(_start(problem.initial[p], exact) for p in graph.params)
+    state = stepper.initial_state()
+    slices = kernel.slices
+    grad_slice, loss_index = slices["gradients"], kernel.loss_index
+    settings = problem.training
+    rate_of = problem.schedule
+
+    record = {k: [] for k in ("epochs", "offsets", "rows", "outputs", "params", "gradients",
+                              "updated", "state", "losses", "rates")}
+    record["offsets"].append(0)
+    diverged = None
+    for t, (epoch, batch) in enumerate(batches(problem.n_rows, settings.batch_size, settings.epochs,
+                                                settings.shuffle, settings.seed), start=1):
+        try:
+            outputs = [kernel.row(params, rows[r]) for r in batch]
+        except (OverflowError, ZeroDivisionError, ValueError):
+            outputs = None
+        if outputs is None or not all(_finite(o, exact) for o in outputs):
+            diverged = _locate(problem, params, [rows[r] for r in batch], t)
+            break
+        m = len(batch)
+        if m == 1:
+            out = outputs[0]
+            loss = sum(out[i] for i in loss_index)
+            grads = out[grad_slice]
+        else:
+            loss = sum(sum(o[i] for i in loss_index) for o in outputs) / m
+            grads = tuple(sum(column) / m for column in zip(*(o[grad_slice] for o in outputs)))
+        rate = rate_of(epoch)
+        try:
+            result = stepper.update(params, grads, state, rate, t)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            result = (math.inf,) * (len(params) + len(state))
+        new_params, new_state = result[:len(params)], result[len(params):]
+        if not _finite(new_params, exact):
+            bad = next(i for i, v in enumerate(new_params) if not _finite((v,), exact))
+            diverged = {"step": t, "quantity": f"updated.{graph.params[bad]}", "value": _describe(new_params[bad])}
+            break
+        record["epochs"].append(epoch)
+        record["rows"].extend(batch)
+        record["offsets"].append(record["offsets"][-1] + m)
+        record["outputs"].extend(outputs)
+        record["params"].append(params)
+        record["gradients"].append(grads)
+        record["updated"].append(new_params)
+        record["state"].append(new_state)
+        record["losses"].append(loss)
+        record["rates"].append(rate)
+        params, state = new_params, new_state
+
+    dtype = object if exact else float
+    width = slices["gradients"].stop
+    return Trace(
+        problem=problem,
+        epochs=np.array(record["epochs"], dtype=int),
+        offsets=np.array(record["offsets"], dtype=int),
+        rows=np.array(record["rows"], dtype=int),
+        outputs=np.array(record["outputs"], dtype=dtype).reshape(-1, width),
+        params=np.array(record["params"], dtype=dtype).reshape(-1, len(graph.params)),
+        gradients=np.array(record["gradients"], dtype=dtype).reshape(-1, len(graph.params)),
+        updated=np.array(record["updated"], dtype=dtype).reshape(-1, len(graph.params)),
+        state=np.array(record["state"], dtype=dtype).reshape(len(record["losses"]), -1),
+        losses=np.array(record["losses"], dtype=dtype),
+        rates=np.array(record["rates"], dtype=dtype),
+        diverged=diverged)
+
+
+def _start(value, exact: bool):
+    if exact:
+        import sympy
+
+        return sympy.nsimplify(value, rational=True)
+    return float(value)
+
+
+def _finite(values, exact: bool) -> bool:
+    if exact:
+        return all(getattr(v, "is_Rational", False) or getattr(v, "is_finite", False) for v in values)
+    return all(math.isfinite(v) for v in values)
+
+
+def _describe(value) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return "inf" if float(value) > 0 else "-inf"
+
+
+def _locate(problem, params, rows, t: int) -> dict:
+    """Find the first quantity of a failing step that is infinite or NaN, re-running it on NumPy floats."""
+    kernel = problem.kernel
+    safe = recompile_for_numpy(kernel.row)
+    names = ([f"values.{n}" for n in kernel.nodes] + [f"local.{n}.{p}" for n, p in kernel.edges]
+             + [f"deltas.{n}" for n in kernel.nodes] + [f"gradients.{p}" for p in kernel.params])
+    with np.errstate(all="ignore"):
+        for row in rows:
+            out = safe(tuple(np.float64(p) for p in params), tuple(np.float64(v) for v in row))
+            for name, value in zip(names, out):
+                if not np.isfinite(value):
+                    return {"step": t, "quantity": name, "value": _describe(float(value))}
+    return {"step": t, "quantity": "loss", "value": "nan"}

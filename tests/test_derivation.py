@@ -1,0 +1,66 @@
+"""The backprop recursion gives exactly the derivatives of the fully expanded loss."""
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from conftest import EXAMPLES
+
+import derive
+from derive.graph import symbol
+
+
+def expanded_loss(graph):
+    values = {}
+    for name, expr in graph.nodes:
+        values[symbol(name)] = expr.xreplace(values)
+    return sum((values[symbol(n)] for n in graph.loss), sympy.Integer(0))
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.stem)
+def test_gradients_equal_diff_of_expanded_loss(path):
+    problem = derive.load(path)
+    loss = expanded_loss(problem.graph)
+    for param in problem.graph.params:
+        recursion = problem.derivation.expanded_gradient(param)
+        direct = sympy.diff(loss, symbol(param))
+        difference = (recursion - direct).rewrite(sympy.exp)
+        assert sympy.simplify(difference) == 0, param
+
+
+def test_shared_parameter_sums_over_the_nodes_that_use_it():
+    # b is used by two nodes: dL/db = dL/du * 1 + dL/dv * 1, derived by hand for L = u^2 + v^2.
+    problem = derive.Problem.build(
+        inputs=["x"], targets=[], nodes={"u": "w*x + b", "v": "2*w + b", "L": "u**2 + v**2"}, loss="L",
+        params={"w": 1.0, "b": 0.5}, data={"x": [3.0]}, learning_rate=0.1)
+    step = problem.train().steps[0]
+    u, v = 3.5, 2.5
+    assert step.gradients["b"] == pytest.approx(2 * u + 2 * v, rel=1e-15)
+    assert step.gradients["w"] == pytest.approx(2 * u * 3 + 2 * v * 2, rel=1e-15)
+
+
+def test_several_loss_nodes_are_summed():
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y1", "y2"],
+        nodes={"a": "w*x", "b": "v*x", "L1": "(a - y1)**2", "L2": "(b - y2)**2"}, loss=["L1", "L2"],
+        params={"w": 1.0, "v": 2.0}, data={"x": [1.0], "y1": [0.0], "y2": [0.0]}, learning_rate=0.1)
+    step = problem.train().steps[0]
+    assert step.loss == pytest.approx(1.0 + 4.0)
+    assert step.gradients == pytest.approx({"w": 2.0, "v": 4.0})
+
+
+def test_frozen_parameter_is_held():
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"L": "(w*x + b - y)**2"}, loss="L",
+        params={"w": 1.0, "b": 1.0}, data={"x": [1.0], "y": [0.0]}, learning_rate=0.1,
+        training={"frozen": ("b",)})
+    step = problem.train().steps[0]
+    assert step.updated["b"] == 1.0
+    assert step.updated["w"] == pytest.approx(1.0 - 0.1 * 2 * 2 * 1)
+
+
+def test_local_partial_of_sigmoid_node_is_written_with_its_value():
+    problem = derive.Problem.build(inputs=["x"], targets=[], nodes={"s": "sigmoid(w*x)", "L": "s"},
+                                   loss="L", params={"w": 0.0}, data={"x": [1.0]}, learning_rate=1)
+    s, w, x = symbol("s"), symbol("w"), symbol("x")
+    assert problem.derivation.local[("s", "w")] == x * s * (1 - s)
