@@ -82,14 +82,18 @@ EXACT_NAMESPACE = {
 
 def compile_function(name: str, arguments: Sequence[str], assignments: Sequence[tuple[str, sympy.Expr]],
                      results: Sequence[str], exact: bool = False, shared: bool = True,
-                     prologue: Sequence[str] = ()):
+                     prologue: Sequence[str] = (), rounding=None):
     """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`.
 
     Every expression's free symbols must be arguments or earlier assignment targets, each
     named by a valid Python identifier. `prologue` lines (plain Python, made by derive) come
-    first. With shared=True common subexpressions are computed once.
+    first. With shared=True common subexpressions are computed once. With `rounding` (a
+    function of one number) every assigned value is rounded as it is made, as by hand.
     """
     printer = ExactCodePrinter() if exact else FloatCodePrinter()
+    if rounding is not None:
+        shared = False
+        assignments = [(t, _Rounded(e)) for t, e in assignments]
     lines = [f"def {name}({', '.join(arguments)}):", *(f"    {line}" for line in prologue)]
     targets = [t for t, _ in assignments]
     exprs = [e for _, e in assignments]
@@ -108,10 +112,24 @@ def compile_function(name: str, arguments: Sequence[str], assignments: Sequence[
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     namespace = dict(EXACT_NAMESPACE if exact else FLOAT_NAMESPACE)
+    namespace["_round"] = rounding
     exec(compile(source, f"<derive {name}>", "exec"), namespace)  # source built from SymPy trees only
     function = namespace[name]
     function.source = source
     return function
+
+
+class _Rounded(sympy.Function):
+    """Marks an assigned value to be rounded to the digits shown; printed as _round(...)."""
+
+    nargs = 1
+
+
+def _print_rounded(self, expr):
+    return f"_round({self._print(expr.args[0])})"
+
+
+FloatCodePrinter._print__Rounded = _print_rounded
 
 
 def _emit_needed(pending: list, needed: set) -> list:
@@ -134,7 +152,8 @@ def _numpy_namespace():
         return 1.0 / (1.0 + np.exp(-x))
 
     return {"math": shim, "_sigmoid": sigmoid, "_relu": lambda x: np.maximum(x, 0.0),
-            "_step": lambda x: np.where(x > 0, 1.0, 0.0), "_sign": np.sign}
+            "_step": lambda x: np.where(x > 0, 1.0, 0.0), "_sign": np.sign,
+            "_R": lambda p, q=1: np.float64(p) / q, "_round": lambda x: x}
 
 
 def recompile_for_numpy(function):

@@ -28,8 +28,10 @@ class Kernel:
                 "deltas": slice(n + e, 2 * n + e), "gradients": slice(2 * n + e, 2 * n + e + p)}
 
 
-def compile_kernel(derivation: Derivation, exact: bool = False) -> Kernel:
-    """Compile the derivation into one straight-line function, common subexpressions shared."""
+def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -> Kernel:
+    """Compile the derivation into one straight-line function, common subexpressions shared.
+
+    With `rounding`, every shown quantity is rounded as it is made (carry = "rounded")."""
     graph = derivation.graph
     rename: dict[sympy.Symbol, sympy.Symbol] = {}
     params = [f"p{i}" for i in range(len(graph.params))]
@@ -58,7 +60,7 @@ def compile_kernel(derivation: Derivation, exact: bool = False) -> Kernel:
     results = ([f"v{i}" for i in range(n)] + [f"l{i}" for i in range(len(derivation.edges))]
                + [f"D{i}" for i in range(n)] + [f"g{i}" for i in range(len(graph.params))])
     body = compile_function("row", ["P", "R"], assignments, results, exact=exact,
-                            prologue=_unpack("P", params) + _unpack("R", columns))
+                            prologue=_unpack("P", params) + _unpack("R", columns), rounding=rounding)
     loss_index = tuple(graph.node_names.index(name) for name in graph.loss)
     return Kernel(body, graph.node_names, derivation.edges, graph.params, loss_index)
 

@@ -73,7 +73,8 @@ class Stepper:
         return tuple(self.rule.initial.get(s, 0.0) for _ in self.trained for s in self.rule.state)
 
 
-def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False) -> Stepper:
+def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False,
+                    rounding=None) -> Stepper:
     """Compile the rule unrolled over every parameter; frozen ones are returned unchanged."""
     hyper = {sympy.Symbol(k, real=True): sympy.nsimplify(v) if exact else sympy.Float(v)
              for k, v in rule.hyper.items()}
@@ -98,5 +99,6 @@ def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[st
     if rule.state:
         prologue.append(f"{', '.join(f's{i}_{j}' for i in range(n) for j in range(len(rule.state)))}, = S")
     function = compile_function("update", ["P", "G", "S", "eta", "t"], assignments,
-                                new_params + new_state, exact=exact, shared=False, prologue=prologue)
+                                new_params + new_state, exact=exact, shared=False, prologue=prologue,
+                                rounding=rounding)
     return Stepper(function, rule, tuple(name not in frozen for name in params))

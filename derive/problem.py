@@ -69,14 +69,33 @@ class Problem:
     def kernel(self):
         from .kernel import compile_kernel
 
-        return compile_kernel(self.derivation, exact=self.report.exact)
+        return compile_kernel(self.derivation, exact=self.exact_arithmetic, rounding=self.rounding)
 
     @cached_property
     def stepper(self):
         from .optimizers import compile_stepper, make_rule
 
         rule = make_rule(self.training.optimizer, self.training.options)
-        return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.report.exact)
+        return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.exact_arithmetic,
+                               rounding=self.rounding)
+
+    @property
+    def exact_arithmetic(self) -> bool:
+        """Rationals throughout: for exact reports, and for carry = "rounded" (decimals held exactly)."""
+        return self.report.exact or self.report.carry == "rounded"
+
+    @cached_property
+    def number_format(self):
+        from .numbers import NumberFormat
+
+        return NumberFormat(self.report.precision, self.report.significant, self.report.exact)
+
+    @property
+    def rounding(self):
+        """The function that rounds each shown value when carry = "rounded", else None."""
+        if self.report.carry != "rounded" or self.report.exact:
+            return None
+        return self.number_format.rounded
 
     @cached_property
     def schedule(self):
@@ -84,7 +103,7 @@ class Problem:
         from .schedules import make_schedule
 
         rate = self.training.learning_rate
-        rate = sympy.nsimplify(rate, rational=True) if self.report.exact else float(rate)
+        rate = sympy.nsimplify(rate, rational=True) if self.exact_arithmetic else float(rate)
         return make_schedule(rate, self.training.schedule)
 
     def train(self):
@@ -127,8 +146,15 @@ def _name(item) -> str:
 
 def _column(name: str, values, exact: bool) -> np.ndarray:
     if exact:
-        return np.array([sympy.nsimplify(v, rational=True) for v in values], dtype=object)
+        return np.array([_rational(v) for v in values], dtype=object)
     return np.asarray(values, dtype=float)
+
+
+def _rational(value) -> sympy.Rational:
+    """The exact value of a number as written: 0.1 is 1/10, not the nearest double."""
+    if isinstance(value, float):
+        return sympy.Rational(repr(value))
+    return sympy.nsimplify(value, rational=True)
 
 
 def make_problem(graph: Graph, display: Mapping[str, sympy.Expr], initial: Mapping[str, object],

@@ -134,11 +134,12 @@ def batches(n_rows: int, batch_size: int | None, epochs: int, shuffle: bool, see
 def train(problem) -> Trace:
     """Train `problem` and return its Trace; a non-finite number stops training at that step."""
     kernel, stepper = problem.kernel, problem.stepper
-    exact = problem.report.exact
+    exact = problem.exact_arithmetic
+    rounding = problem.rounding or (lambda value: value)
     graph = problem.graph
     table = np.stack([problem.data[c] for c in graph.columns], axis=1) if graph.columns else \
         np.zeros((problem.n_rows, 0))
-    rows = table.tolist()
+    rows = [[_start(v, True) for v in row] for row in table.tolist()] if exact else table.tolist()
     params = tuple(_start(problem.initial[p], exact) for p in graph.params)
     state = stepper.initial_state()
     slices = kernel.slices
@@ -157,7 +158,7 @@ def train(problem) -> Trace:
         except (OverflowError, ZeroDivisionError, ValueError):
             outputs = None
         if outputs is None or not all(_finite(o, exact) for o in outputs):
-            diverged = _locate(problem, params, [rows[r] for r in batch], t)
+            diverged = _locate(problem, params, [rows[r] for r in batch], t, outputs)
             break
         m = len(batch)
         if m == 1:
@@ -165,8 +166,8 @@ def train(problem) -> Trace:
             loss = sum(out[i] for i in loss_index)
             grads = out[grad_slice]
         else:
-            loss = sum(sum(o[i] for i in loss_index) for o in outputs) / m
-            grads = tuple(sum(column) / m for column in zip(*(o[grad_slice] for o in outputs)))
+            loss = rounding(sum(sum(o[i] for i in loss_index) for o in outputs) / m)
+            grads = tuple(rounding(sum(column) / m) for column in zip(*(o[grad_slice] for o in outputs)))
         rate = rate_of(epoch)
         try:
             result = stepper.update(params, grads, state, rate, t)
@@ -200,7 +201,7 @@ def train(problem) -> Trace:
         params=np.array(record["params"], dtype=dtype).reshape(-1, len(graph.params)),
         gradients=np.array(record["gradients"], dtype=dtype).reshape(-1, len(graph.params)),
         updated=np.array(record["updated"], dtype=dtype).reshape(-1, len(graph.params)),
-        state=np.array(record["state"], dtype=dtype).reshape(len(record["losses"]), -1),
+        state=np.array(record["state"], dtype=dtype).reshape(len(record["losses"]), len(state)),
         losses=np.array(record["losses"], dtype=dtype),
         rates=np.array(record["rates"], dtype=dtype),
         diverged=diverged)
@@ -210,6 +211,8 @@ def _start(value, exact: bool):
     if exact:
         import sympy
 
+        if isinstance(value, float):
+            return sympy.Rational(repr(value))
         return sympy.nsimplify(value, rational=True)
     return float(value)
 
@@ -221,21 +224,30 @@ def _finite(values, exact: bool) -> bool:
 
 
 def _describe(value) -> str:
-    if isinstance(value, float) and math.isnan(value):
+    """'inf', '-inf' or 'nan' for a non-finite float or SymPy number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
         return "nan"
-    return "inf" if float(value) > 0 else "-inf"
+    if math.isnan(number):
+        return "nan"
+    return "inf" if number > 0 else "-inf"
 
 
-def _locate(problem, params, rows, t: int) -> dict:
-    """Find the first quantity of a failing step that is infinite or NaN, re-running it on NumPy floats."""
+def _locate(problem, params, rows, t: int, outputs=None) -> dict:
+    """Find the first quantity of a failing step that is infinite or NaN; where the step raised,
+    re-run it on NumPy floats, which give inf and NaN instead of exceptions."""
     kernel = problem.kernel
-    safe = recompile_for_numpy(kernel.row)
     names = ([f"values.{n}" for n in kernel.nodes] + [f"local.{n}.{p}" for n, p in kernel.edges]
              + [f"deltas.{n}" for n in kernel.nodes] + [f"gradients.{p}" for p in kernel.params])
-    with np.errstate(all="ignore"):
-        for row in rows:
-            out = safe(tuple(np.float64(p) for p in params), tuple(np.float64(v) for v in row))
-            for name, value in zip(names, out):
-                if not np.isfinite(value):
-                    return {"step": t, "quantity": name, "value": _describe(float(value))}
+    if outputs is None:
+        safe = recompile_for_numpy(kernel.row)
+        with np.errstate(all="ignore"):
+            outputs = [safe(tuple(np.float64(float(p)) for p in params), tuple(np.float64(float(v)) for v in row))
+                       for row in rows]
+    exact = problem.exact_arithmetic
+    for out in outputs:
+        for name, value in zip(names, out):
+            if not _finite((value,), exact):
+                return {"step": t, "quantity": name, "value": _describe(value)}
     return {"step": t, "quantity": "loss", "value": "nan"}

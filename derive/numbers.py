@@ -1,0 +1,92 @@
+"""How numbers are shown: decimal places or significant figures, rounding half up, exact fractions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import sympy
+
+
+def to_decimal(value) -> Decimal:
+    """The shortest decimal that reads back as `value` (floats), or the exact value (Rationals)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, (int, sympy.Integer)):
+        return Decimal(int(value))
+    if isinstance(value, sympy.Rational):
+        return Decimal(value.p) / Decimal(value.q)
+    if isinstance(value, sympy.Basic):
+        if value.is_extended_real is False or value.is_finite is False or value.has(sympy.nan, sympy.zoo):
+            return Decimal("NaN") if value.is_extended_real is not True else Decimal(str(value).replace("oo", "Infinity"))
+        return Decimal(str(sympy.N(value, 30)))
+    return Decimal(repr(float(value)))
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """Decimal places (`precision`) or, when set, significant figures (`significant`)."""
+
+    precision: int = 4
+    significant: int | None = None
+    exact: bool = False
+
+    def round(self, value) -> Decimal:
+        """`value` rounded half up to the digits shown."""
+        d = to_decimal(value)
+        if not d.is_finite() or d == 0:
+            return d
+        if self.significant is not None:
+            exponent = d.adjusted() - self.significant + 1
+            return d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+        try:
+            return d.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            return d
+
+    def rounded(self, value):
+        """The shown value as a number of the same kind: a Rational in exact arithmetic, else a float."""
+        d = self.round(value)
+        if not d.is_finite():
+            return value
+        if isinstance(value, sympy.Basic):
+            return sympy.Rational(str(d))
+        return float(d)
+
+    def text(self, value) -> str:
+        """Plain text, e.g. '-0.116', '4.4775', '6.144e-06', '81/8'."""
+        if self.exact and isinstance(value, sympy.Rational):
+            return str(value)
+        mantissa, exponent = self._parts(value)
+        return mantissa if exponent is None else f"{mantissa}e{exponent}"
+
+    def latex(self, value) -> str:
+        """LaTeX, e.g. '-0.116', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
+        if self.exact and isinstance(value, sympy.Rational):
+            if value.q == 1:
+                return str(value.p)
+            sign = "-" if value < 0 else ""
+            return rf"{sign}\frac{{{abs(value.p)}}}{{{value.q}}}"
+        mantissa, exponent = self._parts(value)
+        return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
+
+    def _parts(self, value) -> tuple[str, int | None]:
+        d = self.round(value)
+        if d.is_nan():
+            return "\\text{NaN}", None
+        if d.is_infinite():
+            return ("-" if d < 0 else "") + "\\infty", None
+        if d == 0:
+            return "0", None
+        exponent = d.adjusted()
+        if self.significant is not None and (exponent < -4 or exponent >= 6):
+            digits = d.scaleb(-exponent)
+            return _plain(digits), exponent
+        return _plain(d), None
+
+
+def _plain(d: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: '0.8294', '-0.116', '4', '0'."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
