@@ -6,8 +6,11 @@ import sys
 import traceback
 
 from . import api
-from .errors import DeriveError
+from pathlib import Path
+
+from .errors import DeriveError, SpecError
 from .output import write_atomic, write_stdout
+from .pdf import build_pdf
 
 FORMATS = ("markdown", "latex", "json")
 
@@ -27,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
                      help="markdown (default): GitHub Markdown with $$ math; latex: a LaTeX document; "
                           "json: the trace as numbers")
     run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    run.add_argument("--fragment", action="store_true",
+                     help="with --format latex: the body alone, to \\input into lecture notes")
+    run.add_argument("--pdf", metavar="FILE", help="also build FILE.pdf from the LaTeX (needs latexmk or pdflatex)")
+    run.add_argument("--templates", metavar="DIR",
+                     help="a folder of your own copies of the templates (markdown/, latex/); each file there "
+                          "replaces the shipped one of the same name")
     run.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     return top
 
@@ -45,15 +54,23 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
 
 
 def run(args) -> int:
     problem = api.load(args.spec)
     trace = problem.train()
-    chunks = api.render_chunks(trace, args.format)
+    options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates}
+    if args.templates and not Path(args.templates).is_dir():
+        raise SpecError(f"--templates: {args.templates} is not a folder; give the folder that holds markdown/ or latex/.")
+    if args.pdf:
+        build_pdf(api.render(trace, "latex", templates=args.templates), args.pdf)
+    chunks = api.render_chunks(trace, args.format, **options)
     if args.output:
         write_atomic(args.output, chunks)
-    else:
+    elif not args.pdf or args.format != "markdown":
         write_stdout(chunks)
     if trace.diverged:
         d = trace.diverged

@@ -1,13 +1,276 @@
-"""Reports of a trace (a plain table of steps until the worked-solution templates land)."""
+"""Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
 
-def render_report(trace, fmt: str, **options):
-    problem = trace.problem
-    names = problem.graph.params
-    yield f"# {problem.title or 'Gradient descent'}\n\n"
-    yield "| step | epoch | rows | " + " | ".join(names) + " | loss |\n"
-    yield "|" + "---|" * (len(names) + 4) + "\n"
-    for step in trace.steps:
-        cells = " | ".join(f"{float(step.updated[n]):.4f}" for n in names)
-        yield f"| {step.step} | {step.epoch} | {', '.join(str(r + 1) for r in step.rows)} | {cells} | {float(step.loss):.4f} |\n"
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+from .escape import escape_latex, escape_markdown
+from .graph import symbol
+from .worked import Line, Worked, latex_name
+
+FULL_TABLE_ROWS = 20
+SUMMARY_STEPS = 100
+SAMPLE_EDGE = 10
+
+
+def template_root() -> Path:
+    """The shipped templates: inside the installed package, or beside it in a source checkout."""
+    try:
+        root = resources.files("derive.templates")
+        if root.joinpath("markdown").is_dir():
+            return Path(str(root))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environment:
+    """The Jinja environment of a format; a user's folder of templates overrides block by block."""
+    folders = [template_root() / fmt]
+    if user_dir is not None:
+        user = Path(user_dir)
+        folders.insert(0, user / fmt if (user / fmt).is_dir() else user)
+    escape = escape_latex if fmt == "latex" else escape_markdown
+    # Everything a template prints is escaped for the format unless it is Markup (formula text
+    # and numbers made here); macro output is Markup too, since autoescape is on.
+    options = dict(loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=True,
+                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                   finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))))
+    if fmt == "latex":
+        options.update(block_start_string=r"\BLOCK{", block_end_string="}", variable_start_string=r"\VAR{",
+                       variable_end_string="}", comment_start_string=r"\#{", comment_end_string="}",
+                       trim_blocks=True, lstrip_blocks=True)
+    else:
+        options.update(trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(**options)
+
+
+def render_report(trace, fmt: str, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
+    """Stream the worked solution of a trace as Markdown or LaTeX."""
+    env = environment(fmt, templates)
+    context = Report(trace, fmt).context()
+    context["fragment"] = fragment
+    name = "document.md.j2" if fmt == "markdown" else "document.tex.j2"
+    yield from env.get_template(name).generate(context)
+
+
+def _visible_length(tex: str) -> int:
+    """A rough count of the characters a formula shows, to decide where to break lines."""
+    tex = re.sub(r"\\(left|right|mathit|operatorname|mathbf)", "", tex)
+    tex = re.sub(r"\\frac\{\\partial ([^}]*)\}\{\\partial ([^}]*)\}", r"d\1/d\2", tex)
+    tex = re.sub(r"\\[a-zA-Z]+", "x", tex)
+    return len(re.sub(r"[{}\s_^]", "", tex))
+
+
+class Report:
+    """Builds the template context of a trace: statement, graph, worked steps, summary, diagnostics."""
+
+    def __init__(self, trace, fmt: str):
+        self.trace = trace
+        self.problem = trace.problem
+        self.fmt = fmt
+        self.worked = Worked(self.problem)
+        self.numbers = self.problem.number_format
+        self.width = 70 if fmt == "latex" else 110
+
+    # -- small helpers -------------------------------------------------------------------
+    def tex(self, name: str) -> Markup:
+        return Markup(self.worked.names.get(symbol(name)) or latex_name(name, self.problem.report.names))
+
+    def num(self, value) -> Markup:
+        """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown."""
+        if self.fmt == "latex":
+            return Markup(f"${self.numbers.latex(value)}$")
+        return Markup(self.numbers.text(value))
+
+    def equations(self, lines: list[Line]) -> Markup:
+        """Aligned rows 'lhs &= a = b = c', long ones broken after each '='."""
+        rows = []
+        for line in lines:
+            lhs, rest = line.parts[0], line.parts[1:]
+            if not rest:
+                continue
+            if sum(_visible_length(p) for p in line.parts) <= self.width:
+                rows.append(f"{lhs} &= " + " = ".join(rest))
+            else:
+                rows.append(f"{lhs} &= " + r" \\ &= ".join(rest))
+        return Markup(" \\\\\n".join(rows))
+
+    # -- the context ---------------------------------------------------------------------
+    def context(self) -> dict:
+        problem, trace = self.problem, self.trace
+        n_steps = len(trace.steps)
+        shown = problem.report.steps
+        if shown is None:
+            shown = n_steps if n_steps <= 10 else 3
+        elif shown == "all":
+            shown = n_steps
+        shown = min(shown, n_steps)
+        return {
+            "title": problem.title or "Gradient descent, worked step by step",
+            "notes": problem.report.notes,
+            "statement": self.statement(),
+            "graph": self.graph(),
+            "steps": self.steps(shown),
+            "shown": shown,
+            "n_steps": n_steps,
+            "summary": self.summary(),
+            "final": [{"name": self.tex(p), "plain": p, "value": self.num(v)} for p, v in trace.final.items()],
+            "diagnostics": self.diagnostics(),
+        }
+
+    def statement(self) -> dict:
+        problem, worked = self.problem, self.worked
+        graph = problem.graph
+        model = [Line((f.lhs, f.form)) for f in worked.forward]
+        settings = problem.training
+        batch = "all rows (full-batch gradient descent)" if settings.batch_size is None else \
+            ("one row per step" if settings.batch_size == 1 else f"{settings.batch_size} rows per step")
+        order = f"shuffled each epoch (seed {settings.seed})" if settings.shuffle else "in order"
+        return {
+            "model": self.equations(model),
+            "columns": [self.tex(c) for c in graph.columns],
+            "data": self.data_rows(range(problem.n_rows), set()),
+            "n_rows": problem.n_rows,
+            "initial": [{"name": self.tex(p), "value": self.num(problem.initial[p])} for p in graph.params],
+            "learning_rate": self.num(problem.schedule(1)),
+            "batch": batch, "order": order, "epochs": settings.epochs,
+            "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
+            "loss": [self.tex(n) for n in graph.loss],
+            "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
+        }
+
+    def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS) -> list[dict]:
+        """Table rows (1-based numbers) of the data; long data shows its first rows and the current ones."""
+        problem = self.problem
+        indices = list(indices)
+        if len(indices) > limit:
+            keep = sorted(set(indices[:limit // 2]) | current)
+            indices = keep[:limit] if len(keep) > limit else keep
+        return [{"number": i + 1, "current": i in current,
+                 "cells": [self.num(problem.data[c][i]) for c in problem.graph.columns]} for i in indices]
+
+    def graph(self) -> dict:
+        graph = self.problem.graph
+        nodes = ([{"id": n, "tex": self.tex(n), "kind": "input"} for n in graph.inputs]
+                 + [{"id": n, "tex": self.tex(n), "kind": "target"} for n in graph.targets]
+                 + [{"id": n, "tex": self.tex(n), "kind": "param"} for n in graph.params]
+                 + [{"id": n, "tex": self.tex(n), "kind": "loss" if n in graph.loss else "node"}
+                    for n in graph.node_names])
+        edges = [(s.name, n) for n, e in graph.nodes for s in sorted(e.free_symbols, key=str)]
+        level = {n["id"]: 0 for n in nodes}
+        for name, expr in graph.nodes:
+            level[name] = 1 + max((level[s.name] for s in expr.free_symbols), default=0)
+        for p in graph.params:
+            children = [n for s, n in edges if s == p]
+            level[p] = max(0, min(level[c] for c in children) - 1) if children else 0
+        for t in graph.targets:
+            children = [n for s, n in edges if s == t]
+            level[t] = max(0, min(level[c] for c in children) - 1) if children else 0
+        columns: dict[int, list] = {}
+        for node in nodes:
+            columns.setdefault(level[node["id"]], []).append(node)
+        for lvl, members in columns.items():
+            for i, node in enumerate(members):
+                node["x"] = 2.6 * lvl
+                node["y"] = -1.1 * i + 0.55 * (len(members) - 1)
+        return {"nodes": nodes, "edges": edges}
+
+    def steps(self, shown: int) -> Iterator[dict]:
+        """The steps shown in full, made one at a time as the template asks for them."""
+        trace, worked = self.trace, self.worked
+        previous_state = None
+        for index in range(shown):
+            step = trace.steps[index]
+            rows = []
+            for position, row in enumerate(step.rows):
+                values = worked.row_values(step, row, position)
+                rows.append({
+                    "number": row + 1,
+                    "forward": self.equations(worked.lines_forward(values)),
+                    "loss": self.equations(worked.lines_loss(values)),
+                    "local": self.equations(worked.lines_local(values)),
+                    "chain": self.equations(worked.lines_chain(values)),
+                })
+            frozen = self.problem.training.frozen
+            yield {
+                "number": step.step, "epoch": step.epoch,
+                "rows": [r + 1 for r in step.rows],
+                "batch": self.data_rows(range(self.problem.n_rows), set(step.rows)),
+                "per_row": rows,
+                "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
+                "updates": self.equations([line for _, lines in worked.lines_update(step, previous_state)
+                                           for line in lines]),
+                "held": [{"name": self.tex(p), "value": self.num(step.params[p])} for p in frozen],
+                "rate": self.num(step.learning_rate),
+                "loss": self.num(step.loss),
+            }
+            previous_state = step.state
+
+    def summary(self) -> dict:
+        """Every step for short runs; for long ones every epoch's last step and a sample of steps."""
+        trace = self.trace
+        n = len(trace.steps)
+        params = self.problem.graph.params
+        header = [self.tex(p) for p in params]
+        if n <= SUMMARY_STEPS:
+            picks = list(range(n))
+            epochs = None
+        else:
+            middle = range(SAMPLE_EDGE, n - SAMPLE_EDGE, max(1, (n - 2 * SAMPLE_EDGE) // SAMPLE_EDGE))
+            picks = sorted(set(range(SAMPLE_EDGE)) | set(middle) | set(range(n - SAMPLE_EDGE, n)))
+            epochs = self.epoch_rows()
+        return {"header": header, "steps": (self.summary_row(i) for i in picks), "epochs": epochs,
+                "sampled": n > SUMMARY_STEPS, "n_steps": n}
+
+    def summary_row(self, index: int) -> dict:
+        trace = self.trace
+        rows = trace.rows[trace.offsets[index]:trace.offsets[index + 1]]
+        label = ", ".join(str(r + 1) for r in rows[:6]) + (", …" if len(rows) > 6 else "")
+        return {"step": index + 1, "epoch": int(trace.epochs[index]), "rows": label,
+                "loss": self.num(trace.losses[index]),
+                "params": [self.num(v) for v in trace.updated[index].tolist()]}
+
+    def epoch_bounds(self) -> list[tuple[int, int, int]]:
+        """(epoch, first step index, last step index) for every epoch that has steps."""
+        epochs = self.trace.epochs
+        if not len(epochs):
+            return []
+        starts = [0, *(np.flatnonzero(np.diff(epochs)) + 1).tolist()]
+        ends = [*(s - 1 for s in starts[1:]), len(epochs) - 1]
+        return [(int(epochs[a]), a, b) for a, b in zip(starts, ends)]
+
+    def epoch_rows(self) -> list[dict]:
+        trace = self.trace
+        bounds = self.epoch_bounds()
+        if len(bounds) > SUMMARY_STEPS:
+            stride = len(bounds) / SUMMARY_STEPS
+            bounds = [bounds[int(k * stride)] for k in range(SUMMARY_STEPS)] + [bounds[-1]]
+        return [{"epoch": e, "loss": self.num(sum(trace.losses[a:b + 1]) / (b + 1 - a)),
+                 "params": [self.num(v) for v in trace.updated[b].tolist()]} for e, a, b in bounds]
+
+    def diagnostics(self) -> list[str]:
+        """Plain-language notes on what went wrong in training."""
+        trace, notes = self.trace, []
+        losses = trace.losses
+        rate = self.numbers.text(self.problem.schedule(1))
+        for epoch, a, b in self.epoch_bounds():
+            start = float(losses[a])
+            worst = a + int(np.argmax(np.asarray(losses[a:b + 1], dtype=float)))
+            if start > 0 and float(losses[worst]) > 10 * start:
+                notes.append(f"In epoch {epoch} the loss grew from {self.numbers.text(start)} at step {a + 1} "
+                             f"to {self.numbers.text(losses[worst])} at step {worst + 1}, more than tenfold: the "
+                             f"learning rate {rate} is probably too high for this data. Try a smaller one.")
+                break
+        if trace.diverged:
+            d = trace.diverged
+            kind = "not a number (NaN)" if d["value"] == "nan" else "infinite"
+            notes.append(f"At step {d['step']} {d['quantity']} became {kind}, so training stopped there; the steps "
+                         f"before it are shown. Try a smaller learning rate.")
+        return notes

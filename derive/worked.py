@@ -1,0 +1,228 @@
+"""The worked lines of a step: each quantity as name = symbolic form = numbers = value."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy
+
+from .codegen import compile_function
+from .derivation import delta_symbol, local_symbol
+from .formula import Template, symbolic, template
+from .graph import symbol
+from .optimizers import ETA, GRAD, THETA, T
+
+GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
+               "alpha": r"\alpha", "beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "lr_decay": r"\gamma"}
+
+
+def latex_name(name: str, names: Mapping[str, str]) -> str:
+    """A name's LaTeX: the spec's [report.names], else SymPy's convention (w1 -> w_{1}, eta -> \\eta),
+    with multi-letter plain names set upright-italic as one word (AD -> \\mathit{AD})."""
+    if name in names:
+        return names[name]
+    tex = sympy.latex(sympy.Symbol(name))
+    if tex == name and len(name) > 1 and name.isalpha():
+        return rf"\mathit{{{name}}}"
+    return tex
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One quantity: its left side, symbolic form and slot template (None where the form is a
+    single name or number, so that substituting would only repeat the value)."""
+
+    lhs: str
+    form: str | None
+    template: Template | None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A worked line as LaTeX pieces; `parts` are joined with '='."""
+
+    parts: tuple[str, ...]
+    label: str = ""
+
+
+def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=None) -> Formula:
+    form = symbolic(expr, names, as_written=as_written, mul_symbol=mul_symbol)
+    trivial = expr.is_Atom
+    return Formula(lhs, form, None if trivial else template(expr, as_written=as_written))
+
+
+class Worked:
+    """Every formula of a problem, made once; `lines_*` fill them with a step's numbers."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        graph, derivation = problem.graph, problem.derivation
+        spec_names = dict(problem.report.names)
+        self.names: dict[sympy.Symbol, str] = {}
+        for name in (*graph.columns, *graph.params, *graph.node_names):
+            self.names[symbol(name)] = latex_name(name, spec_names)
+        loss = graph.loss[0] if len(graph.loss) == 1 else "L"
+        self.loss_tex = latex_name(loss, spec_names)
+        for name in graph.node_names:
+            self.names[delta_symbol(name)] = self.partial(self.loss_tex, self.names[symbol(name)])
+        for node, parent in derivation.edges:
+            self.names[local_symbol(node, parent)] = self.partial(self.names[symbol(node)], self.names[symbol(parent)])
+        for param in graph.params:
+            self.names[_grad_symbol(param)] = self.partial(self.loss_tex, self.names[symbol(param)])
+
+        self.forward = [_formula(self.names[symbol(n)], problem.display.get(n, e), self.names, as_written=n in problem.display)
+                        for n, e in graph.nodes]
+        self.local = [_formula(self.names[local_symbol(n, p)], sympy.factor_terms(derivation.local[(n, p)]), self.names)
+                      for n, p in derivation.edges]
+        # A node's delta is worth a line when it is more than one local partial (or a constant).
+        self.delta = {}
+        for name in graph.node_names:
+            expr = derivation.delta[name]
+            if not expr.is_Atom or expr.is_Symbol and not str(expr).startswith("d["):
+                self.delta[name] = _formula(self.names[delta_symbol(name)], expr, self.names, mul_symbol="dot")
+        self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
+                         for p in graph.params}
+        self.updates = _UpdateFormulas(problem, self.names)
+
+    @staticmethod
+    def partial(top: str, bottom: str) -> str:
+        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+
+    def number(self, value) -> str:
+        return self.problem.number_format.latex(value)
+
+    def line(self, formula: Formula, values: Mapping, value) -> Line:
+        parts = [formula.lhs]
+        if formula.form != formula.lhs:
+            parts.append(formula.form)
+        if formula.template is not None:
+            parts.append(formula.template.fill(values, self.number))
+        shown = self.number(value)
+        if parts[-1] != shown:
+            parts.append(shown)
+        return Line(tuple(parts))
+
+    def row_values(self, step, row: int, index: int) -> dict:
+        """Every symbol's value for one row of a step (index: its position in the batch)."""
+        graph, derivation = self.problem.graph, self.problem.derivation
+        single = len(step.rows) == 1
+        pick = (lambda v: v) if single else (lambda v: v[index])
+        values = {symbol(c): self.problem.data[c][row] for c in graph.columns}
+        values.update({symbol(p): v for p, v in step.params.items()})
+        values.update({symbol(n): pick(step.values[n]) for n in graph.node_names})
+        values.update({delta_symbol(n): pick(step.deltas[n]) for n in graph.node_names})
+        values.update({local_symbol(n, p): pick(step.local[(n, p)]) for n, p in derivation.edges})
+        values.update({_grad_symbol(p): step.row_gradients[p][index] for p in graph.params})
+        return values
+
+    def lines_forward(self, values) -> list[Line]:
+        graph = self.problem.graph
+        return [self.line(f, values, values[symbol(n)]) for f, n in zip(self.forward, graph.node_names)
+                if n not in graph.loss]
+
+    def lines_loss(self, values) -> list[Line]:
+        graph = self.problem.graph
+        return [self.line(f, values, values[symbol(n)]) for f, n in zip(self.forward, graph.node_names)
+                if n in graph.loss]
+
+    def lines_local(self, values) -> list[Line]:
+        edges = self.problem.derivation.edges
+        return [self.line(f, values, values[local_symbol(n, p)]) for f, (n, p) in zip(self.local, edges)]
+
+    def lines_chain(self, values) -> list[Line]:
+        graph = self.problem.graph
+        lines = [self.line(self.delta[n], values, values[delta_symbol(n)])
+                 for n in reversed(graph.node_names) if n in self.delta]
+        lines += [self.line(self.gradient[p], values, values[_grad_symbol(p)]) for p in graph.params]
+        return lines
+
+    def lines_mean(self, step) -> list[Line]:
+        """For a batch of several rows: the loss and each gradient as the mean of the rows' terms."""
+        m = len(step.rows)
+        lines = []
+        losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in range(m)]
+        lines.append(self._mean(self.loss_tex, losses, step.loss))
+        for p in self.problem.graph.params:
+            lines.append(self._mean(self.names[_grad_symbol(p)], step.row_gradients[p], step.gradients[p]))
+        return lines
+
+    def _mean(self, lhs: str, terms, value) -> Line:
+        m = len(terms)
+        shown = [self.number(t) for t in terms]
+        inner = " + ".join(rf"\left({s}\right)" if s.startswith("-") and i else s for i, s in enumerate(shown))
+        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", self.number(value)))
+
+    def lines_update(self, step, previous_state) -> list[tuple[str, list[Line]]]:
+        return self.updates.lines(step, previous_state, self)
+
+
+def _grad_symbol(param: str) -> sympy.Symbol:
+    return sympy.Symbol(f"G[{param}]", real=True)
+
+
+class _UpdateFormulas:
+    """The optimiser's assignments, per parameter, as formulas; their values are re-evaluated from
+    the step's parameter, gradient, rate and previous state by the same compiled rule."""
+
+    def __init__(self, problem, names):
+        rule = problem.stepper.rule
+        self.rule = rule
+        self.problem = problem
+        self.trained = [p for p in problem.graph.params if p not in problem.training.frozen]
+        hyper = {sympy.Symbol(k, real=True): v for k, v in rule.hyper.items()}
+        self.hyper = hyper
+        self.formulas = {p: self._formulas(names[symbol(p)], names[_grad_symbol(p)]) for p in self.trained}
+        self.generic = self._formulas(r"\theta", r"\frac{\partial L}{\partial \theta}")
+        self.function = self._compile()
+
+    def _formulas(self, theta: str, grad: str) -> list[Formula]:
+        """The rule's assignments for one parameter; state read before it is set is shown as s_{t-1}."""
+        base = {THETA: theta, GRAD: grad, ETA: r"\eta", T: "t"}
+        base.update({h: GREEK_HYPER.get(h.name, latex_name(h.name, {})) for h in self.hyper})
+        assigned: set[str] = set()
+        formulas = []
+        for target, expr in self.rule.assignments:
+            names = dict(base)
+            for s in self.rule.state:
+                tex = latex_name(s, {})
+                names[sympy.Symbol(s, real=True)] = f"{tex}_{{t}}" if s in assigned else f"{tex}_{{t-1}}"
+            lhs = f"{theta}'" if target == "theta" else f"{latex_name(target, {})}_{{t}}"
+            formulas.append(_formula(lhs, expr, names))
+            assigned.add(target)
+        return formulas
+
+    def _compile(self):
+        """One function of (theta, g, eta, t, previous state...) returning every assignment's value."""
+        rule = self.rule
+        args = ["theta", "g", "eta", "t", *[f"s_{s}" for s in rule.state]]
+        current = {THETA: sympy.Symbol("theta", real=True), GRAD: sympy.Symbol("g", real=True),
+                   **{sympy.Symbol(s, real=True): sympy.Symbol(f"s_{s}", real=True) for s in rule.state}}
+        hyper = {h: (sympy.nsimplify(v, rational=True) if self.problem.exact_arithmetic else sympy.Float(v))
+                 for h, v in self.hyper.items()}
+        assignments = []
+        for k, (target, expr) in enumerate(rule.assignments):
+            assignments.append((f"a{k}", expr.xreplace(hyper).xreplace(current)))
+            key = THETA if target == "theta" else sympy.Symbol(target, real=True)
+            current[key] = sympy.Symbol(f"a{k}", real=True)
+        return compile_function("assignments", args, assignments, [f"a{k}" for k in range(len(assignments))],
+                                exact=self.problem.exact_arithmetic, shared=False, rounding=self.problem.rounding)
+
+    def lines(self, step, previous_state, worked) -> list[tuple[str, list[Line]]]:
+        """(parameter, its update lines) for every trained parameter of a step."""
+        rule = self.rule
+        fixed = {GRAD: None, ETA: step.learning_rate, T: step.step, **self.hyper}
+        out = []
+        for param in self.trained:
+            old = (previous_state or {}).get(param, {})
+            start = [old.get(s, rule.initial.get(s, 0)) for s in rule.state]
+            results = self.function(step.params[param], step.gradients[param], step.learning_rate, step.step, *start)
+            latest = {"theta": step.params[param], **dict(zip(rule.state, start))}
+            fixed[GRAD] = step.gradients[param]
+            lines = []
+            for (target, _), formula, result in zip(rule.assignments, self.formulas[param], results):
+                env = {**fixed, THETA: latest["theta"],
+                       **{sympy.Symbol(k, real=True): v for k, v in latest.items() if k != "theta"}}
+                lines.append(worked.line(formula, env, result))
+                latest[target] = result
+            out.append((param, lines))
+        return out
