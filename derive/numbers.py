@@ -14,6 +14,8 @@ def to_decimal(value) -> Decimal:
     if isinstance(value, (int, sympy.Integer)):
         return Decimal(int(value))
     if isinstance(value, sympy.Rational):
+        if _terminates(value.q):
+            return (Decimal(value.p) * (Decimal(10) ** 60 / Decimal(value.q))).scaleb(-60).normalize()
         return Decimal(value.p) / Decimal(value.q)
     if isinstance(value, sympy.Basic):
         if value.is_extended_real is False or value.is_finite is False or value.has(sympy.nan, sympy.zoo):
@@ -29,6 +31,14 @@ class NumberFormat:
     precision: int = 4
     significant: int | None = None
     exact: bool = False
+    as_held: bool = False  # carry = "rounded": values are held as shown, so show them as held
+
+    def shown(self, value) -> Decimal:
+        """The decimal a value is shown as: rounded, except a held terminating decimal, shown whole
+        (a given number such as w1 = -0.017 keeps its digits; computed ones were rounded when made)."""
+        if self.as_held and isinstance(value, sympy.Rational) and _terminates(value.q):
+            return to_decimal(value)
+        return self.round(value)
 
     def round(self, value) -> Decimal:
         """`value` rounded half up to the digits shown."""
@@ -70,7 +80,7 @@ class NumberFormat:
         return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
 
     def _parts(self, value) -> tuple[str, int | None]:
-        d = self.round(value)
+        d = self.shown(value)
         if d.is_nan():
             return "\\text{NaN}", None
         if d.is_infinite():
@@ -82,6 +92,13 @@ class NumberFormat:
             digits = d.scaleb(-exponent)
             return _plain(digits), exponent
         return _plain(d), None
+
+
+def _terminates(q: int) -> bool:
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1
 
 
 def _plain(d: Decimal) -> str:

@@ -88,7 +88,8 @@ class Problem:
     def number_format(self):
         from .numbers import NumberFormat
 
-        return NumberFormat(self.report.precision, self.report.significant, self.report.exact)
+        return NumberFormat(self.report.precision, self.report.significant, self.report.exact,
+                            as_held=self.report.carry == "rounded" and not self.report.exact)
 
     @property
     def rounding(self):

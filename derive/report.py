@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -21,13 +20,9 @@ SAMPLE_EDGE = 10
 
 def template_root() -> Path:
     """The shipped templates: inside the installed package, or beside it in a source checkout."""
-    try:
-        root = resources.files("derive.templates")
-        if root.joinpath("markdown").is_dir():
-            return Path(str(root))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if installed.is_dir() else here.parent / "templates"
 
 
 def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environment:

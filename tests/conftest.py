@@ -27,3 +27,7 @@ def example():
         return derive.load(EXAMPLES / name)
 
     return load
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")

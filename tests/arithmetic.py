@@ -1,0 +1,274 @@
+"""An independent reader of the reports' substituted formulas: parses the numeric LaTeX the
+reports print and evaluates it with interval arithmetic at 50 digits, so that a test can say
+whether 'a = <numbers> = value' is true within the printed rounding (or exactly)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import mpmath
+
+mpmath.mp.dps = 50
+mpf = mpmath.mpf
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: mpf
+    hi: mpf
+
+    @staticmethod
+    def point(x) -> "Interval":
+        return Interval(mpf(x), mpf(x))
+
+    def __add__(self, o):
+        return Interval(self.lo + o.lo, self.hi + o.hi)
+
+    def __sub__(self, o):
+        return Interval(self.lo - o.hi, self.hi - o.lo)
+
+    def __neg__(self):
+        return Interval(-self.hi, -self.lo)
+
+    def __mul__(self, o):
+        p = [self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi]
+        return Interval(min(p), max(p))
+
+    def __truediv__(self, o):
+        if o.lo <= 0 <= o.hi:
+            return Interval(mpf("-inf"), mpf("inf"))
+        return self * Interval(1 / o.hi, 1 / o.lo)
+
+    def power(self, n: int):
+        if n < 0:
+            return Interval.point(1) / self.power(-n)
+        values = [self.lo ** n, self.hi ** n]
+        if n % 2 == 0 and self.lo <= 0 <= self.hi:
+            return Interval(mpf(0), max(values))
+        return Interval(min(values), max(values))
+
+    def monotone(self, f):
+        return Interval(f(self.lo), f(self.hi))
+
+    def meets(self, o, slack=mpf("1e-12")) -> bool:
+        width = slack * max(1, abs(self.lo), abs(o.lo))
+        return self.lo <= o.hi + width and o.lo <= self.hi + width
+
+
+def _sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+FUNCTIONS = {r"\log": mpmath.log, r"\sigma": _sigmoid, r"\operatorname{relu}": lambda x: max(x, 0),
+             r"\tanh": mpmath.tanh, r"\exp": mpmath.exp, r"\sqrt": mpmath.sqrt,
+             r"\operatorname{softplus}": lambda x: mpmath.log(1 + mpmath.exp(x)),
+             r"\operatorname{log1p}": mpmath.log1p}
+
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?(?:\s*\\times\s*10\^\{-?\d+\})?|\\left\(|\\right\)|\\left\[|\\right\]|"
+                    r"\\mathbf\{1\}|\\operatorname\{\w+\}|\\[a-zA-Z]+|[-+(){}^>\[\],|])")
+
+
+def tokens(text: str) -> list[str]:
+    out, position = [], 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise ValueError(f"cannot read {text[position:position + 20]!r} in {text!r}")
+        out.append(match.group(1))
+        position = match.end()
+    return out
+
+
+class Reader:
+    """Recursive descent over the numeric LaTeX; `literal(text)` makes each printed number's interval."""
+
+    def __init__(self, text: str, literal):
+        self.items = tokens(text)
+        self.i = 0
+        self.literal = literal
+
+    def peek(self):
+        return self.items[self.i] if self.i < len(self.items) else None
+
+    def take(self, expected=None):
+        item = self.peek()
+        if expected is not None and item != expected:
+            raise ValueError(f"expected {expected!r}, found {item!r} in {self.items}")
+        self.i += 1
+        return item
+
+    def parse(self) -> Interval:
+        value = self.expr()
+        if self.peek() is not None:
+            raise ValueError(f"unread {self.items[self.i:]}")
+        return value
+
+    def expr(self):
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term(self):
+        value = self.unary()
+        while True:
+            if self.peek() in (r"\times", r"\cdot"):
+                self.take()
+                value = value * self.unary()
+            elif self.peek() in (r"\left(", "(", r"\frac") or _is_number(self.peek()):
+                value = value * self.unary()
+            else:
+                return value
+
+    def unary(self):
+        if self.peek() == "-":
+            self.take()
+            return -self.unary()
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        if self.peek() == "^":
+            self.take()
+            literal, self.literal = self.literal, lambda t: Interval.point(mpf(str(number_value(t))))
+            exponent = self.group("{", "}")
+            self.literal = literal
+            n = int(exponent.lo)
+            assert exponent.lo == exponent.hi == n, "only whole-number powers are printed"
+            return base.power(n)
+        return base
+
+    def group(self, open_, close):
+        self.take(open_)
+        value = self.expr()
+        self.take(close)
+        return value
+
+    def atom(self):
+        item = self.peek()
+        if _is_number(item):
+            return self.literal(self.take())
+        if item == r"\left(":
+            return self.group(r"\left(", r"\right)")
+        if item == "(":
+            return self.group("(", ")")
+        if item == "{":
+            return self.group("{", "}")
+        if item == r"\frac":
+            self.take()
+            top = self.group("{", "}")
+            bottom = self.group("{", "}")
+            return top / bottom
+        if item == "e":
+            self.take()
+            self.take("^")
+            return self.group("{", "}").monotone(mpmath.exp)
+        if item == r"\mathbf{1}":
+            self.take()
+            self.take(r"\left[")
+            left = self.expr()
+            self.take(">")
+            right = self.expr()
+            self.take(r"\right]")
+            difference = left - right
+            if difference.lo > 0:
+                return Interval.point(1)
+            if difference.hi <= 0:
+                return Interval.point(0)
+            return Interval(mpf(0), mpf(1))
+        if item in FUNCTIONS:
+            self.take()
+            braced = self.peek() == "{"
+            if braced:
+                self.take("{")
+            argument = self.group(r"\left(", r"\right)") if self.peek() == r"\left(" else self.group("{", "}")
+            if braced:
+                self.take("}")
+            return argument.monotone(FUNCTIONS[item])
+        raise ValueError(f"unexpected {item!r} in {self.items}")
+
+
+def _is_number(item) -> bool:
+    return item is not None and item[0].isdigit()
+
+
+def number_value(text: str) -> Decimal:
+    """The value of a printed literal: '6.144 \\times 10^{-6}' is 6.144e-6."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(?:\s*\\times\s*10\^\{(-?\d+)\})?", text.strip())
+    mantissa, exponent = match.group(1), match.group(2)
+    value = Decimal(mantissa)
+    return value.scaleb(int(exponent)) if exponent else value
+
+
+def half_unit(value: Decimal, precision: int, significant: int | None) -> Decimal:
+    """Half a unit in the last place the report's format shows."""
+    if significant is None:
+        return Decimal(5).scaleb(-precision - 1)
+    if value == 0:
+        return Decimal(0)
+    return Decimal(5).scaleb(value.adjusted() - significant)
+
+
+def equation_rows(document: str, fmt: str) -> list[list[str]]:
+    """Every aligned row of the document, as its '='-separated parts."""
+    pattern = r"\\begin\{aligned\}(.*?)\\end\{aligned\}" if fmt == "markdown" else r"\\begin\{align\*\}(.*?)\\end\{align\*\}"
+    rows = []
+    for block in re.findall(pattern, document, flags=re.S):
+        joined = []
+        for row in block.strip().split("\\\\\n"):
+            row = row.strip()
+            if row.startswith("&=") and joined:
+                joined[-1] += " " + row
+            else:
+                joined.append(row)
+        for row in joined:
+            row = re.sub(r"\s*\\\\\s*&=", " =", row).replace("&=", "=")
+            rows.append([p.strip() for p in row.split(" = ")])
+    return rows
+
+
+def numeric(part: str) -> bool:
+    """True when a part holds numbers and operators only (the substituted form or a value)."""
+    stripped = re.sub(r"\\(left|right|times|cdot|frac|log|sigma|tanh|exp|sqrt|mathbf|operatorname)", "", part)
+    stripped = re.sub(r"\{(relu|softplus|log1p|1)\}", "", stripped)
+    return re.search(r"[a-zA-Z\\]", stripped) is None
+
+
+def check_row(parts: list[str], precision: int, significant: int | None, mode: str) -> str | None:
+    """None when the row's last substitution equals its printed value, else a description.
+
+    mode: "full" (numbers rounded for display), "rounded" (each printed number is exactly what
+    was used, and the value is the substitution rounded half up) or "exact" (fractions, equal).
+    """
+    if len(parts) < 3 or not numeric(parts[-2]) or not numeric(parts[-1]):
+        return None
+    expression, printed = parts[-2], parts[-1]
+
+    def literal(text):
+        value = number_value(text)
+        if mode != "full":
+            return Interval.point(mpf(str(value)))
+        h = half_unit(value, precision, significant)
+        return Interval(mpf(str(value - h)), mpf(str(value + h)))
+
+    computed = Reader(expression, literal).parse()
+    shown = Reader(printed, literal).parse()
+    if mode == "full":
+        ok = computed.meets(shown)
+    else:
+        assert computed.lo == computed.hi or computed.hi - computed.lo < mpf("1e-40")
+        target = Reader(printed, lambda t: Interval.point(mpf(str(number_value(t))))).parse().lo
+        if mode == "exact":
+            ok = abs(computed.lo - target) <= mpf("1e-40") * max(1, abs(target))
+        else:
+            exact = Decimal(mpmath.nstr(computed.lo, 45, strip_zeros=False))
+            if significant is None:
+                rounded = exact.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+            else:
+                rounded = exact.quantize(Decimal(1).scaleb(exact.adjusted() - significant + 1), rounding=ROUND_HALF_UP)
+            ok = rounded == Decimal(mpmath.nstr(target, 45, strip_zeros=False)).quantize(rounded)
+    return None if ok else f"{expression} = {printed}: the left side is [{computed.lo}, {computed.hi}]"

@@ -1,0 +1,268 @@
+"""Reports: every substitution true, KaTeX-clean Markdown, LaTeX that compiles, golden files."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arithmetic import check_row, equation_rows
+from conftest import EXAMPLES, ROOT, require
+
+import derive
+from derive.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+SEEDS = ["seed_a_linear_regression", "seed_b_straight_line", "seed_c_relu_sigmoid_network"]
+ALL_EXAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
+
+
+def mode_of(problem) -> str:
+    if problem.report.exact:
+        return "exact"
+    return problem.report.carry
+
+
+def assert_every_line_true(problem, document: str, fmt: str) -> int:
+    report = problem.report
+    rows = equation_rows(document, fmt)
+    checked, failures = 0, []
+    for parts in rows:
+        problem_found = check_row(parts, report.precision, report.significant, mode_of(problem))
+        if problem_found:
+            failures.append(problem_found)
+        checked += 1
+    assert not failures, "\n".join(failures[:5])
+    return checked
+
+
+def with_report(problem, **changes):
+    return dataclasses.replace(problem, report=dataclasses.replace(problem.report, **changes))
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_every_substitution_is_true_within_the_printed_rounding(name, fmt):
+    problem = derive.load(EXAMPLES / f"{name}.toml")
+    document = derive.render(problem.train(), fmt)
+    assert assert_every_line_true(problem, document, fmt) > 10
+
+
+@pytest.mark.parametrize("name", ["seed_a_linear_regression", "seed_c_relu_sigmoid_network"])
+def test_carry_rounded_makes_every_line_exact(name):
+    problem = with_report(derive.load(EXAMPLES / f"{name}.toml"), carry="rounded")
+    trace = problem.train()
+    document = derive.render(trace, "markdown")
+    assert assert_every_line_true(problem, document, "markdown") > 10
+
+
+def test_carry_rounded_seed_a_by_hand():
+    from fractions import Fraction as F
+
+    problem = with_report(derive.load(EXAMPLES / "seed_a_linear_regression.toml"), carry="rounded", precision=2)
+    step = problem.train().steps[0]
+    # By hand at 2 decimals, given numbers as given: yhat = -0.017*4 - 0.048*1 + 0 = -0.116 -> -0.12;
+    # L = (-0.12 - 2)^2 = 4.4944 -> 4.49; dL/dyhat = 2(-0.12 - 2) = -4.24; dL/dw1 = -4.24*4 = -16.96;
+    # w1' = -0.017 - 0.05*(-16.96) = 0.831 -> 0.83; w2' = -0.048 + 0.212 = 0.164 -> 0.16; b' = 0.212 -> 0.21.
+    assert F(str(step.values["yhat"])) == F("-0.12") and F(str(step.loss)) == F("4.49")
+    assert F(str(step.local[("L", "yhat")])) == F("-4.24") and F(str(step.gradients["w1"])) == F("-16.96")
+    assert {k: F(str(v)) for k, v in step.updated.items()} == {"w1": F("0.83"), "w2": F("0.16"), "b": F("0.21")}
+
+
+def test_the_checker_catches_a_wrong_line():
+    assert check_row(["x", "2 \\times 3", "7"], 4, None, "full") is not None
+    assert check_row(["x", "2 \\times 3", "6"], 4, None, "full") is None
+    assert check_row(["x", "-0.017 - 0.05 \\times \\left(-16.928\\right)", "0.8294"], 4, None, "rounded") is None
+    assert check_row(["x", "-0.017 - 0.05 \\times \\left(-16.928\\right)", "0.8295"], 4, None, "rounded") is not None
+
+
+def test_seed_a_handout_shows_the_articles_numbers():
+    document = derive.render(derive.load(EXAMPLES / "seed_a_linear_regression.toml").train(), "markdown")
+    # The article: yhat = -0.116, L = 4.4775 (4.477456), dL/dyhat = -4.232, w1 0.8294, w2 0.1636, b 0.2116.
+    for line in [
+        r"\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + b = \left(-0.017\right) \times 4 + \left(-0.048\right) \times 1 + 0 = -0.116",
+        r"L &= \left(\hat{y} - y\right)^{2} = \left(-0.116 - 2\right)^{2} = 4.4775",
+        r"\frac{\partial L}{\partial \hat{y}} &= 2 \left(\hat{y} - y\right) = 2 \times \left(-0.116 - 2\right) = -4.232",
+        r"w_{1}' &= w_{1} - \eta \frac{\partial L}{\partial w_{1}} = -0.017 - 0.05 \times \left(-16.928\right) = 0.8294",
+        r"w_{2}' &= w_{2} - \eta \frac{\partial L}{\partial w_{2}} = -0.048 - 0.05 \times \left(-4.232\right) = 0.1636",
+        r"b' &= b - \eta \frac{\partial L}{\partial b} = 0 - 0.05 \times \left(-4.232\right) = 0.2116",
+    ]:
+        assert line in document
+    assert "more than tenfold" in document  # WORKED-EXAMPLES.md: the epoch diverges at this rate
+
+
+def test_seed_b_shows_exact_fractions():
+    document = derive.render(derive.load(EXAMPLES / "seed_b_straight_line.toml").train(), "markdown")
+    # The article's table: m 5 -> 3.5 -> 1.25, c 4 -> 2.5 -> 1.375, L 18 then 10.125 = 81/8.
+    assert r"m' &= m - \eta \frac{\partial L}{\partial m} = 5 - \frac{1}{4} \times 6 = \frac{7}{2}" in document
+    assert r"= \frac{81}{8}" in document
+    assert r"\frac{5}{4}" in document and r"\frac{11}{8}" in document
+
+
+def test_mini_batch_shows_each_rows_term_and_the_mean(tmp_path):
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"yhat": "w*x", "L": "(yhat - y)**2"}, loss="L",
+        params={"w": 1.0}, data={"x": [1.0, 2.0], "y": [0.0, 1.0]}, learning_rate=0.1,
+        training={"batch_size": 2})
+    document = derive.render(problem.train(), "markdown")
+    # By hand: row 1 dL/dw = 2(1 - 0)(1) = 2, row 2 dL/dw = 2(2 - 1)(2) = 4, mean 3; w' = 1 - 0.3 = 0.7.
+    assert r"\frac{\partial L}{\partial w} &= \frac{1}{2} \left(2 + 4\right) = 3" in document
+    assert r"w' &= w - \eta \frac{\partial L}{\partial w} = 1 - 0.1 \times 3 = 0.7" in document
+    assert "### Row 1" in document and "### Row 2" in document
+    assert_every_line_true(problem, document, "markdown")
+
+
+def test_frozen_parameter_is_said_to_be_held():
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"L": "(w*x + b - y)**2"}, loss="L",
+        params={"w": 1.0, "b": 0.5}, data={"x": [1.0], "y": [0.0]}, learning_rate=0.1,
+        training={"frozen": ("b",)})
+    document = derive.render(problem.train(), "markdown")
+    assert "$b$ is held fixed at 0.5." in document
+    assert "b' &=" not in document
+
+
+def test_steps_setting_and_long_run_summary_are_bounded():
+    xs = [float(i % 7) for i in range(500)]
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"yhat": "w*x + b", "L": "(yhat - y)**2"}, loss="L",
+        params={"w": 0.0, "b": 0.0}, data={"x": xs, "y": [2 * x + 1 for x in xs]}, learning_rate=0.01,
+        training={"epochs": 3})
+    document = derive.render(problem.train(), "markdown")
+    assert document.count("## Step ") == 3  # default: 3 steps in full when there are more than 10
+    assert "A sample of the 1500 steps" in document
+    assert document.count("\n| ") < 200
+
+
+def test_diverged_run_says_where_it_stopped():
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"yhat": "w*x", "L": "(yhat - y)**2"}, loss="L",
+        params={"w": 1.0}, data={"x": [1e100, 1e100], "y": [0.0, 0.0]}, learning_rate=1e100)
+    trace = problem.train()
+    document = derive.render(trace, "markdown")
+    assert trace.diverged["step"] == 2
+    assert "At step 2" in document and "Try a smaller learning rate" in document
+
+
+def katex_available() -> bool:
+    if shutil.which("node") is None:
+        return False
+    result = subprocess.run(["node", "-e", "require('katex')"], capture_output=True, env=node_env())
+    return result.returncode == 0
+
+
+def node_env():
+    env = dict(os.environ)
+    env["NODE_PATH"] = os.pathsep.join(filter(None, [str(ROOT / "node_modules"), env.get("NODE_PATH")]))
+    return env
+
+
+KATEX_SCRIPT = r"""
+const katex = require('katex');
+const text = require('fs').readFileSync(0, 'utf8');
+const blocks = [...text.matchAll(/\$\$([\s\S]*?)\$\$/g)].map(m => [m[1], true]);
+const inline = [...text.replace(/\$\$[\s\S]*?\$\$/g, '').matchAll(/\$([^$\n]+)\$/g)].map(m => [m[1], false]);
+let count = 0;
+for (const [tex, display] of blocks.concat(inline)) {
+  katex.renderToString(tex, {throwOnError: true, displayMode: display});
+  count++;
+}
+console.log(count);
+"""
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_markdown_math_renders_in_katex(name):
+    require("katex", katex_available(), "npm install katex (node must find it)")
+    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), "markdown")
+    result = subprocess.run(["node", "-e", KATEX_SCRIPT], input=document, capture_output=True, text=True,
+                            env=node_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) > 10
+
+
+def compile_latex(source: str, directory: Path) -> subprocess.CompletedProcess:
+    (directory / "doc.tex").write_text(source)
+    return subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=directory,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_latex_compiles_with_pdflatex(name, tmp_path):
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures")
+    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), "latex")
+    result = compile_latex(document, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 10_000
+
+
+def test_latex_fragment_inputs_into_lecture_notes(tmp_path):
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    out = tmp_path / "worked.tex"
+    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--format", "latex", "--fragment",
+                 "-o", str(out)]) == 0
+    fragment = out.read_text()
+    assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
+    notes = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,tikz}\\usetikzlibrary{arrows.meta}"
+             "\\begin{document}\\section{Lecture 3}\\input{worked.tex}\\end{document}\n")
+    (tmp_path / "notes.tex").write_text(notes)
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "notes.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_pdf_option_builds_a_pdf(tmp_path):
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    target = tmp_path / "seed_b.pdf"
+    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--pdf", str(target), "-o",
+                 str(tmp_path / "seed_b.md")]) == 0
+    assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_user_templates_replace_blocks(tmp_path, capsys):
+    own = tmp_path / "mine" / "markdown"
+    own.mkdir(parents=True)
+    (own / "loss.md.j2").write_text("LOSS BLOCK FROM MY TEMPLATE\n")
+    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--templates", str(tmp_path / "mine")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("LOSS BLOCK FROM MY TEMPLATE") == 5 and "**Forward pass.**" in out
+
+
+@pytest.mark.parametrize("name", SEEDS)
+@pytest.mark.parametrize("fmt,suffix", [("markdown", "md"), ("latex", "tex")])
+def test_golden_reports(name, fmt, suffix, request):
+    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), fmt)
+    golden = GOLDEN / f"{name}.{suffix}"
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(document)
+    assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden and review the diff"
+    assert document == golden.read_text()
+
+
+def test_plain_install_runs_from_any_directory(tmp_path):
+    target = tmp_path / "site"
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q",
+                             "--target", str(target), str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (target / "derive" / "templates" / "markdown" / "document.md.j2").exists()
+    env = dict(os.environ, PYTHONPATH=str(target))
+    run = subprocess.run([sys.executable, "-m", "derive", "run", str(EXAMPLES / "seed_a_linear_regression.toml")],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "= 0.8294" in run.stdout
+
+
+def test_json_of_rounded_carry_holds_the_shown_values(capsys, tmp_path):
+    spec = (EXAMPLES / "seed_a_linear_regression.toml").read_text().replace("precision = 4", "precision = 2\ncarry = \"rounded\"")
+    path = tmp_path / "rounded.toml"
+    path.write_text(spec)
+    assert main(["run", str(path), "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)["steps"][0]
+    # By hand at 2 decimals: yhat = -0.017*4 - 0.048*1 + 0 = -0.116, held as -0.12.
+    assert first["values"]["yhat"] == -0.12
