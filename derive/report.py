@@ -118,6 +118,8 @@ class Report:
             "summary": self.summary(),
             "final": [{"name": self.tex(p), "plain": p, "value": self.num(v)} for p, v in trace.final.items()],
             "diagnostics": self.diagnostics(),
+            "progress": self.progress(),
+            "improve": self.improve(),
         }
 
     def statement(self) -> dict:
@@ -250,22 +252,73 @@ class Report:
         return [{"epoch": e, "loss": self.num(sum(trace.losses[a:b + 1]) / (b + 1 - a)),
                  "params": [self.num(v) for v in trace.updated[b].tolist()]} for e, a, b in bounds]
 
-    def diagnostics(self) -> list[str]:
+    def diagnostics(self) -> list[Markup]:
         """Plain-language notes on what went wrong in training."""
         trace, notes = self.trace, []
-        losses = trace.losses
-        rate = self.numbers.text(self.problem.schedule(1))
+        escape = escape_latex if self.fmt == "latex" else escape_markdown
+        losses = np.asarray(trace.losses, dtype=float)
+        sizes = np.abs(np.asarray(trace.updated, dtype=float)).max(axis=1) if len(losses) else losses
+        start_size = max(abs(float(v)) for v in self.problem.initial.values()) if self.problem.initial else 0.0
+        text = self.numbers.text
+        rate = text(self.problem.schedule(1))
         for epoch, a, b in self.epoch_bounds():
-            start = float(losses[a])
-            worst = a + int(np.argmax(np.asarray(losses[a:b + 1], dtype=float)))
-            if start > 0 and float(losses[worst]) > 10 * start:
-                notes.append(f"In epoch {epoch} the loss grew from {self.numbers.text(start)} at step {a + 1} "
-                             f"to {self.numbers.text(losses[worst])} at step {worst + 1}, more than tenfold: the "
-                             f"learning rate {rate} is probably too high for this data. Try a smaller one.")
+            worst = a + int(np.argmax(losses[a:b + 1]))
+            grown = a + int(np.argmax(sizes[a:b + 1]))
+            # Losses of single rows differ anyway; growth counts when the parameters blow up too.
+            if losses[a] > 0 and losses[worst] > 10 * losses[a] and sizes[grown] > 10 * (start_size + 1):
+                notes.append(Markup(
+                    f"In epoch {epoch} the loss grew from {text(losses[a])} at step {a + 1} to "
+                    f"{text(losses[worst])} at step {worst + 1}, more than tenfold, while the largest parameter "
+                    f"grew from {text(start_size)} to {text(sizes[grown])} in size: each step overshoots. The "
+                    f"learning rate {rate} is probably too high for this data; try a smaller one, such as "
+                    f"{text(float(self.problem.schedule(1)) / 10)}."))
                 break
         if trace.diverged:
             d = trace.diverged
             kind = "not a number (NaN)" if d["value"] == "nan" else "infinite"
-            notes.append(f"At step {d['step']} {d['quantity']} became {kind}, so training stopped there; the steps "
-                         f"before it are shown. Try a smaller learning rate.")
+            notes.append(Markup(
+                f"At step {d['step']} {escape(d['quantity'])} became {kind}, so training stopped there; the "
+                f"steps before it are shown. Try a smaller learning rate."))
         return notes
+
+    def progress(self) -> dict:
+        """Loss per step (or per epoch for long runs) for the training-progress chart."""
+        trace = self.trace
+        n = len(trace.steps)
+        if n <= 200:
+            points = [(i + 1, float(trace.losses[i])) for i in range(n)]
+            axis = "step"
+        else:
+            bounds = self.epoch_bounds()
+            if len(bounds) >= 5:
+                stride = max(1, len(bounds) // 200)
+                points = [(e, float(sum(trace.losses[a:b + 1]) / (b + 1 - a))) for e, a, b in bounds[::stride]]
+                axis = "epoch"
+            else:
+                stride = max(1, n // 200)
+                points = [(i + 1, float(trace.losses[i])) for i in range(0, n, stride)]
+                axis = "step"
+        finite = [y for _, y in points if np.isfinite(y)]
+        log = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 1000
+        return {"axis": axis, "log": log,
+                "points": [{"x": x, "y": Markup(f"{y:.6g}")} for x, y in points if np.isfinite(y)]}
+
+    def improve(self) -> list[Markup]:
+        """The levers the articles end with, said for this run."""
+        settings, escape = self.problem.training, (escape_latex if self.fmt == "latex" else escape_markdown)
+        code = (lambda t: Markup(r"\texttt{%s}" % escape(t))) if self.fmt == "latex" else (lambda t: Markup(f"`{t}`"))
+        losses = np.asarray(self.trace.losses, dtype=float)
+        tips = []
+        if self.trace.diverged or (len(losses) > 1 and losses[-1] > losses[0]):
+            tips.append(Markup(f"A smaller learning rate ({code('learning_rate')} under [train]) takes shorter steps."))
+        else:
+            tips.append(Markup(f"More epochs ({code('epochs')}) let the loss fall further."))
+        if settings.batch_size == 1:
+            everything = code('batch_size = "all"')
+            tips.append(Markup(f"A larger batch ({code('batch_size = 4')}, or {everything}) averages the "
+                               f"gradient over several rows, so each step is less noisy."))
+        tips.append(Markup(f"Shuffling the rows each epoch ({code('shuffle = true')}, with {code('seed')}) "
+                           f"avoids learning the order of the data."))
+        tips.append(Markup(f"Other optimisers ({code('optimizer')}: momentum, Adam) and learning-rate "
+                           f"schedules ({code('[train.schedule]')}) change how each step is taken."))
+        return tips
