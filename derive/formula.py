@@ -55,11 +55,11 @@ class Template:
     pattern: str
     slots: tuple[Slot, ...]
 
-    def fill(self, values: Mapping[sympy.Symbol, object], number: Callable[[object], str]) -> str:
-        """Substitute numbers; `number` turns a value into LaTeX."""
+    def fill(self, values: Mapping[sympy.Symbol, object], number: Callable[[object, sympy.Symbol], str]) -> str:
+        """Substitute numbers; `number(value, symbol)` turns a slot's value into LaTeX."""
         texts = []
         for slot in self.slots:
-            text = number(values[slot.symbol])
+            text = number(values[slot.symbol], slot.symbol)
             if (slot.parens and text.startswith("-")) or (slot.power_base and not _is_plain(text)):
                 text = rf"\left({text}\right)"
             texts.append(text)

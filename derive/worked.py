@@ -83,21 +83,40 @@ class Worked:
         self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
                          for p in graph.params}
         self.updates = _UpdateFormulas(problem, self.names)
+        self.formats = self._overrides()
+
+    def _overrides(self) -> dict:
+        """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
+        its own line, of dL/d(name) and of the parameter's update; substitutions keep the report's."""
+        from dataclasses import replace
+
+        base = self.problem.number_format
+        formats = {}
+        for name, places in self.problem.report.overrides.items():
+            fmt = replace(base, precision=places, significant=None)
+            for s in (symbol(name), delta_symbol(name), _grad_symbol(name), sympy.Symbol(f"{name}'")):
+                formats[s] = fmt
+        return formats
 
     @staticmethod
     def partial(top: str, bottom: str) -> str:
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
-    def number(self, value) -> str:
+    def substituted(self, value, symbol_: sympy.Symbol) -> str:
+        """LaTeX of a value substituted into a formula: always at the report's precision."""
         return self.problem.number_format.latex(value)
 
-    def line(self, formula: Formula, values: Mapping, value) -> Line:
+    def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
+        """LaTeX of a value, with the [report.overrides] decimals of the quantity it belongs to."""
+        return self.formats.get(symbol_, self.problem.number_format).latex(value)
+
+    def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None) -> Line:
         parts = [formula.lhs]
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
-            parts.append(formula.template.fill(values, self.number))
-        shown = self.number(value)
+            parts.append(formula.template.fill(values, self.substituted))
+        shown = self.number(value, quantity)
         if parts[-1] != shown:
             parts.append(shown)
         return Line(tuple(parts))
@@ -117,12 +136,12 @@ class Worked:
 
     def lines_forward(self, values) -> list[Line]:
         graph = self.problem.graph
-        return [self.line(f, values, values[symbol(n)]) for f, n in zip(self.forward, graph.node_names)
+        return [self.line(f, values, values[symbol(n)], symbol(n)) for f, n in zip(self.forward, graph.node_names)
                 if n not in graph.loss]
 
     def lines_loss(self, values) -> list[Line]:
         graph = self.problem.graph
-        return [self.line(f, values, values[symbol(n)]) for f, n in zip(self.forward, graph.node_names)
+        return [self.line(f, values, values[symbol(n)], symbol(n)) for f, n in zip(self.forward, graph.node_names)
                 if n in graph.loss]
 
     def lines_local(self, values) -> list[Line]:
@@ -131,9 +150,9 @@ class Worked:
 
     def lines_chain(self, values) -> list[Line]:
         graph = self.problem.graph
-        lines = [self.line(self.delta[n], values, values[delta_symbol(n)])
+        lines = [self.line(self.delta[n], values, values[delta_symbol(n)], delta_symbol(n))
                  for n in reversed(graph.node_names) if n in self.delta]
-        lines += [self.line(self.gradient[p], values, values[_grad_symbol(p)]) for p in graph.params]
+        lines += [self.line(self.gradient[p], values, values[_grad_symbol(p)], _grad_symbol(p)) for p in graph.params]
         return lines
 
     def lines_mean(self, step) -> list[Line]:
@@ -141,16 +160,18 @@ class Worked:
         m = len(step.rows)
         lines = []
         losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in range(m)]
-        lines.append(self._mean(self.loss_tex, losses, step.loss))
+        loss = symbol(self.problem.graph.loss[0])
+        lines.append(self._mean(self.loss_tex, losses, step.loss, loss))
         for p in self.problem.graph.params:
-            lines.append(self._mean(self.names[_grad_symbol(p)], step.row_gradients[p], step.gradients[p]))
+            lines.append(self._mean(self.names[_grad_symbol(p)], step.row_gradients[p], step.gradients[p],
+                                    _grad_symbol(p)))
         return lines
 
-    def _mean(self, lhs: str, terms, value) -> Line:
+    def _mean(self, lhs: str, terms, value, quantity) -> Line:
         m = len(terms)
-        shown = [self.number(t) for t in terms]
+        shown = [self.number(t, quantity) for t in terms]
         inner = " + ".join(rf"\left({s}\right)" if s.startswith("-") and i else s for i, s in enumerate(shown))
-        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", self.number(value)))
+        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", self.number(value, quantity)))
 
     def lines_update(self, step, previous_state) -> list[tuple[str, list[Line]]]:
         return self.updates.lines(step, previous_state, self)
@@ -222,7 +243,8 @@ class _UpdateFormulas:
             for (target, _), formula, result in zip(rule.assignments, self.formulas[param], results):
                 env = {**fixed, THETA: latest["theta"],
                        **{sympy.Symbol(k, real=True): v for k, v in latest.items() if k != "theta"}}
-                lines.append(worked.line(formula, env, result))
+                quantity = sympy.Symbol(f"{param}'") if target == "theta" else None
+                lines.append(worked.line(formula, env, result, quantity))
                 latest[target] = result
             out.append((param, lines))
         return out

@@ -266,3 +266,12 @@ def test_json_of_rounded_carry_holds_the_shown_values(capsys, tmp_path):
     first = json.loads(capsys.readouterr().out)["steps"][0]
     # By hand at 2 decimals: yhat = -0.017*4 - 0.048*1 + 0 = -0.116, held as -0.12.
     assert first["values"]["yhat"] == -0.12
+
+
+def test_per_quantity_decimals_override():
+    problem = with_report(derive.load(EXAMPLES / "seed_a_linear_regression.toml"), overrides={"L": 2, "yhat": 1})
+    document = derive.render(problem.train(), "markdown")
+    # The article rounds these two: yhat = -0.1 and L = 4.48; the rest keeps 4 decimals.
+    assert r"+ 0 = -0.1" + "\n" in document
+    assert r"= \left(-0.116 - 2\right)^{2} = 4.48" + "\n" in document
+    assert r"= -0.017 - 0.05 \times \left(-16.928\right) = 0.8294" in document
