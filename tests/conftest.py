@@ -31,3 +31,19 @@ def example():
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
+@pytest.fixture
+def run_json(tmp_path, capsys):
+    """Run `derive run --format json` on an example with text replaced, and return the parsed trace."""
+    import json
+
+    from derive.cli import main
+
+    def run(example: str, old: str = "", new: str = ""):
+        path = tmp_path / example
+        path.write_text((EXAMPLES / example).read_text().replace(old, new))
+        assert main(["run", str(path), "--format", "json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    return run

@@ -27,12 +27,8 @@ def test_json_first_step_is_the_articles(capsys):
     assert len(trace["steps"]) == 6 and trace["final"] == trace["steps"][-1]["updated"]
 
 
-def test_values_are_lists_for_batches(tmp_path, capsys):
-    spec = (EXAMPLES / "seed_a_linear_regression.toml").read_text().replace("batch_size = 1", "batch_size = 4")
-    path = tmp_path / "batch.toml"
-    path.write_text(spec)
-    assert main(["run", str(path), "--format", "json"]) == 0
-    first = json.loads(capsys.readouterr().out)["steps"][0]
+def test_values_are_lists_for_batches(run_json):
+    first = run_json("seed_a_linear_regression.toml", "batch_size = 1", "batch_size = 4")["steps"][0]
     assert first["rows"] == [0, 1, 2, 3]
     # Row 2 by hand: yhat = -0.017*2 - 0.048*8 = -0.418.
     assert first["values"]["yhat"][1] == pytest.approx(-0.418, abs=1e-12)

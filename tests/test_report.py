@@ -258,12 +258,9 @@ def test_plain_install_runs_from_any_directory(tmp_path):
     assert "= 0.8294" in run.stdout
 
 
-def test_json_of_rounded_carry_holds_the_shown_values(capsys, tmp_path):
-    spec = (EXAMPLES / "seed_a_linear_regression.toml").read_text().replace("precision = 4", "precision = 2\ncarry = \"rounded\"")
-    path = tmp_path / "rounded.toml"
-    path.write_text(spec)
-    assert main(["run", str(path), "--format", "json"]) == 0
-    first = json.loads(capsys.readouterr().out)["steps"][0]
+def test_json_of_rounded_carry_holds_the_shown_values(run_json):
+    trace = run_json("seed_a_linear_regression.toml", "precision = 4", "precision = 2\ncarry = \"rounded\"")
+    first = trace["steps"][0]
     # By hand at 2 decimals: yhat = -0.017*4 - 0.048*1 + 0 = -0.116, held as -0.12.
     assert first["values"]["yhat"] == -0.12
 
