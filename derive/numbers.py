@@ -1,6 +1,7 @@
 """How numbers are shown: decimal places or significant figures, rounding half up, exact fractions."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -80,6 +81,10 @@ class NumberFormat:
         return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
 
     def _parts(self, value) -> tuple[str, int | None]:
+        if type(value) is float and self.significant is None and math.isfinite(value):
+            fast = _fixed(value, self.precision)
+            if fast is not None:
+                return fast, None
         d = self.shown(value)
         if d.is_nan():
             return "\\text{NaN}", None
@@ -92,6 +97,21 @@ class NumberFormat:
             digits = d.scaleb(-exponent)
             return _plain(digits), exponent
         return _plain(d), None
+
+
+def _fixed(value: float, places: int) -> str | None:
+    """Decimal places by float formatting, when that agrees with rounding the shortest decimal half up:
+    not on a tie in the last place (0.00015 is 1.4999...e-4 in binary), where None defers to Decimal."""
+    text = repr(value)
+    if "e" in text or "n" in text:
+        return None
+    digits = text.partition(".")[2]
+    if len(digits) == places + 1 and digits[-1] == "5":
+        return None
+    fixed = f"{value:.{places}f}"
+    if "." in fixed:
+        fixed = fixed.rstrip("0").rstrip(".")
+    return "0" if fixed in ("-0", "") else fixed
 
 
 def _terminates(q: int) -> bool:

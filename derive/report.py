@@ -1,7 +1,6 @@
 """Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,14 +54,6 @@ def render_report(trace, fmt: str, fragment: bool = False, templates: str | Path
     yield from env.get_template(name).generate(context)
 
 
-def _visible_length(tex: str) -> int:
-    """A rough count of the characters a formula shows, to decide where to break lines."""
-    tex = re.sub(r"\\(left|right|mathit|operatorname|mathbf)", "", tex)
-    tex = re.sub(r"\\frac\{\\partial ([^}]*)\}\{\\partial ([^}]*)\}", r"d\1/d\2", tex)
-    tex = re.sub(r"\\[a-zA-Z]+", "x", tex)
-    return len(re.sub(r"[{}\s_^]", "", tex))
-
-
 class Report:
     """Builds the template context of a trace: statement, graph, worked steps, summary, diagnostics."""
 
@@ -73,6 +64,7 @@ class Report:
         self.worked = Worked(self.problem)
         self.numbers = self.problem.number_format
         self.width = 70 if fmt == "latex" else 110
+        self._cells: dict[int, list[Markup]] = {}
 
     # -- small helpers -------------------------------------------------------------------
     def tex(self, name: str) -> Markup:
@@ -91,7 +83,7 @@ class Report:
             lhs, rest = line.parts[0], line.parts[1:]
             if not rest:
                 continue
-            if sum(_visible_length(p) for p in line.parts) <= self.width:
+            if line.width <= self.width:
                 rows.append(f"{lhs} &= " + " = ".join(rest))
             else:
                 rows.append(f"{lhs} &= " + r" \\ &= ".join(rest))
@@ -150,8 +142,13 @@ class Report:
         if len(indices) > limit:
             keep = sorted(set(indices[:limit // 2]) | current)
             indices = keep[:limit] if len(keep) > limit else keep
-        return [{"number": i + 1, "current": i in current,
-                 "cells": [self.num(problem.data[c][i]) for c in problem.graph.columns]} for i in indices]
+        return [{"number": i + 1, "current": i in current, "cells": self.cells(i)} for i in indices]
+
+    def cells(self, index: int) -> list[Markup]:
+        """A data row's cells, formatted once."""
+        if index not in self._cells:
+            self._cells[index] = [self.num(self.problem.data[c][index]) for c in self.problem.graph.columns]
+        return self._cells[index]
 
     def graph(self) -> dict:
         graph = self.problem.graph
@@ -314,9 +311,8 @@ class Report:
         else:
             tips.append(Markup(f"More epochs ({code('epochs')}) let the loss fall further."))
         if settings.batch_size == 1:
-            everything = code('batch_size = "all"')
-            tips.append(Markup(f"A larger batch ({code('batch_size = 4')}, or {everything}) averages the "
-                               f"gradient over several rows, so each step is less noisy."))
+            tips.append(Markup(f"A larger batch ({code('batch_size')}: a number of rows, or all of them) "
+                               f"averages the gradient over several rows, so each step is less noisy."))
         tips.append(Markup(f"Shuffling the rows each epoch ({code('shuffle = true')}, with {code('seed')}) "
                            f"avoids learning the order of the data."))
         tips.append(Markup(f"Other optimisers ({code('optimizer')}: momentum, Adam) and learning-rate "

@@ -1,6 +1,7 @@
 """The worked lines of a step: each quantity as name = symbolic form = numbers = value."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Formula:
     lhs: str
     form: str | None
     template: Template | None
+    width: int = 0  # the characters the symbolic part shows, for deciding where to break lines
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,29 @@ class Line:
     """A worked line as LaTeX pieces; `parts` are joined with '='."""
 
     parts: tuple[str, ...]
-    label: str = ""
+    width: int = 0  # roughly the characters it shows
+
+
+def visible_length(tex: str) -> int:
+    """A rough count of the characters a formula shows, to decide where to break lines."""
+    tex = re.sub(r"\\(left|right|mathit|operatorname|mathbf)", "", tex)
+    tex = re.sub(r"\\frac\{\\partial ([^}]*)\}\{\\partial ([^}]*)\}", r"d\1/d\2", tex)
+    tex = re.sub(r"\\[a-zA-Z]+", "x", tex)
+    return len(re.sub(r"[{}\s_^]", "", tex))
+
+
+def _number_width(text: str) -> int:
+    """The characters a number shows: '6.144 \\times 10^{-6}' shows about 11, '\\frac{7}{2}' about 2."""
+    if "\\" not in text:
+        return len(text) + 2
+    return len(text.replace("\\times 10^{", "x10").replace("\\frac{", "").replace("}{", "").replace("}", "")) + 2
 
 
 def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=None) -> Formula:
     form = symbolic(expr, names, as_written=as_written, mul_symbol=mul_symbol)
-    trivial = expr.is_Atom
-    return Formula(lhs, form, None if trivial else template(expr, as_written=as_written))
+    slots = None if expr.is_Atom else template(expr, as_written=as_written)
+    width = visible_length(lhs) + visible_length(form) + (visible_length(slots.pattern) if slots else 0)
+    return Formula(lhs, form, slots, width)
 
 
 class Worked:
@@ -84,6 +102,7 @@ class Worked:
                          for p in graph.params}
         self.updates = _UpdateFormulas(problem, self.names)
         self.formats = self._overrides()
+        self._filled_width = 0
 
     def _overrides(self) -> dict:
         """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
@@ -104,7 +123,9 @@ class Worked:
 
     def substituted(self, value, symbol_: sympy.Symbol) -> str:
         """LaTeX of a value substituted into a formula: always at the report's precision."""
-        return self.problem.number_format.latex(value)
+        text = self.problem.number_format.latex(value)
+        self._filled_width += _number_width(text)
+        return text
 
     def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
         """LaTeX of a value, with the [report.overrides] decimals of the quantity it belongs to."""
@@ -112,14 +133,18 @@ class Worked:
 
     def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None) -> Line:
         parts = [formula.lhs]
+        width = formula.width
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
+            self._filled_width = 0
             parts.append(formula.template.fill(values, self.substituted))
+            width += self._filled_width
         shown = self.number(value, quantity)
         if parts[-1] != shown:
             parts.append(shown)
-        return Line(tuple(parts))
+            width += _number_width(shown)
+        return Line(tuple(parts), width)
 
     def row_values(self, step, row: int, index: int) -> dict:
         """Every symbol's value for one row of a step (index: its position in the batch)."""
@@ -171,7 +196,9 @@ class Worked:
         m = len(terms)
         shown = [self.number(t, quantity) for t in terms]
         inner = " + ".join(rf"\left({s}\right)" if s.startswith("-") and i else s for i, s in enumerate(shown))
-        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", self.number(value, quantity)))
+        result = self.number(value, quantity)
+        width = visible_length(lhs) + sum(_number_width(t) + 3 for t in shown) + _number_width(result) + 6
+        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", result), width)
 
     def lines_update(self, step, previous_state) -> list[tuple[str, list[Line]]]:
         return self.updates.lines(step, previous_state, self)

@@ -208,7 +208,7 @@ def test_latex_fragment_inputs_into_lecture_notes(tmp_path):
                  "-o", str(out)]) == 0
     fragment = out.read_text()
     assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
-    notes = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,tikz}\\usetikzlibrary{arrows.meta}\\usepackage{pgfplots}"
+    notes = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,graphicx,tikz}\\usetikzlibrary{arrows.meta}\\usepackage{pgfplots}"
              "\\begin{document}\\section{Lecture 3}\\input{worked.tex}\\end{document}\n")
     (tmp_path / "notes.tex").write_text(notes)
     result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "notes.tex"], cwd=tmp_path,
