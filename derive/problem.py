@@ -124,9 +124,10 @@ class Problem:
         ...                   loss="L", params={w: 0.5}, data={"x": [1, 2], "y": [2, 4]}, learning_rate=0.1)
         """
         known = {_name(s) for group in (inputs, targets, params, nodes) for s in group}
-        exprs = {}
+        exprs, display = {}, {}
         for key, expr in nodes.items():
             if isinstance(expr, str):
+                display[_name(key)] = parse(expr, {n: symbol(n) for n in known}, evaluate=False)
                 expr = parse(expr, {n: symbol(n) for n in known})
             elif not isinstance(expr, sympy.Basic):
                 expr = sympy.Float(expr) if isinstance(expr, float) else sympy.Integer(expr)
@@ -138,7 +139,7 @@ class Problem:
         report_settings = ReportSettings(**(report or {}))
         columns = {_name(k): _column(_name(k), v, report_settings.exact) for k, v in data.items()}
         initial = {_name(k): v for k, v in params.items()}
-        return make_problem(graph, exprs, initial, columns, settings, report_settings, title)
+        return make_problem(graph, {**exprs, **display}, initial, columns, settings, report_settings, title)
 
 
 def _name(item) -> str:
