@@ -33,7 +33,7 @@ def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environm
     escape = escape_latex if fmt == "latex" else escape_markdown
     # Everything a template prints is escaped for the format unless it is Markup (formula text
     # and numbers made here); macro output is Markup too, since autoescape is on.
-    options = dict(loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=True,
+    options = dict(loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=True, auto_reload=False,
                    undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                    finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))))
     if fmt == "latex":
@@ -140,8 +140,8 @@ class Report:
         problem = self.problem
         indices = list(indices)
         if len(indices) > limit:
-            keep = sorted(set(indices[:limit // 2]) | current)
-            indices = keep[:limit] if len(keep) > limit else keep
+            # Long data: the statement shows its first rows, a step the rows it feeds.
+            indices = sorted(current)[:limit] if current else indices[:limit]
         return [{"number": i + 1, "current": i in current, "cells": self.cells(i)} for i in indices]
 
     def cells(self, index: int) -> list[Markup]:

@@ -103,6 +103,15 @@ class Worked:
         self.updates = _UpdateFormulas(problem, self.names)
         self.formats = self._overrides()
         self._filled_width = 0
+        # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
+        self._keys = {
+            "columns": [(c, symbol(c)) for c in graph.columns],
+            "params": [(p, symbol(p)) for p in graph.params],
+            "nodes": [(n, symbol(n)) for n in graph.node_names],
+            "deltas": [(n, delta_symbol(n)) for n in graph.node_names],
+            "local": [(e, local_symbol(*e)) for e in derivation.edges],
+            "gradients": [(p, _grad_symbol(p)) for p in graph.params],
+        }
 
     def _overrides(self) -> dict:
         """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
@@ -148,36 +157,36 @@ class Worked:
 
     def row_values(self, step, row: int, index: int) -> dict:
         """Every symbol's value for one row of a step (index: its position in the batch)."""
-        graph, derivation = self.problem.graph, self.problem.derivation
+        keys = self._keys
         single = len(step.rows) == 1
-        pick = (lambda v: v) if single else (lambda v: v[index])
-        values = {symbol(c): self.problem.data[c][row] for c in graph.columns}
-        values.update({symbol(p): v for p, v in step.params.items()})
-        values.update({symbol(n): pick(step.values[n]) for n in graph.node_names})
-        values.update({delta_symbol(n): pick(step.deltas[n]) for n in graph.node_names})
-        values.update({local_symbol(n, p): pick(step.local[(n, p)]) for n, p in derivation.edges})
-        values.update({_grad_symbol(p): step.row_gradients[p][index] for p in graph.params})
+        data = self.problem.data
+        values = {s: data[c][row] for c, s in keys["columns"]}
+        values.update({s: step.params[p] for p, s in keys["params"]})
+        for source, group in ((step.values, "nodes"), (step.deltas, "deltas"), (step.local, "local")):
+            if single:
+                values.update({s: source[k] for k, s in keys[group]})
+            else:
+                values.update({s: source[k][index] for k, s in keys[group]})
+        values.update({s: step.row_gradients[p][index] for p, s in keys["gradients"]})
         return values
 
     def lines_forward(self, values) -> list[Line]:
-        graph = self.problem.graph
-        return [self.line(f, values, values[symbol(n)], symbol(n)) for f, n in zip(self.forward, graph.node_names)
-                if n not in graph.loss]
+        loss = self.problem.graph.loss
+        return [self.line(f, values, values[s], s) for f, (n, s) in zip(self.forward, self._keys["nodes"])
+                if n not in loss]
 
     def lines_loss(self, values) -> list[Line]:
-        graph = self.problem.graph
-        return [self.line(f, values, values[symbol(n)], symbol(n)) for f, n in zip(self.forward, graph.node_names)
-                if n in graph.loss]
+        loss = self.problem.graph.loss
+        return [self.line(f, values, values[s], s) for f, (n, s) in zip(self.forward, self._keys["nodes"])
+                if n in loss]
 
     def lines_local(self, values) -> list[Line]:
-        edges = self.problem.derivation.edges
-        return [self.line(f, values, values[local_symbol(n, p)]) for f, (n, p) in zip(self.local, edges)]
+        return [self.line(f, values, values[s]) for f, (_, s) in zip(self.local, self._keys["local"])]
 
     def lines_chain(self, values) -> list[Line]:
-        graph = self.problem.graph
-        lines = [self.line(self.delta[n], values, values[delta_symbol(n)], delta_symbol(n))
-                 for n in reversed(graph.node_names) if n in self.delta]
-        lines += [self.line(self.gradient[p], values, values[_grad_symbol(p)], _grad_symbol(p)) for p in graph.params]
+        lines = [self.line(self.delta[n], values, values[s], s)
+                 for n, s in reversed(self._keys["deltas"]) if n in self.delta]
+        lines += [self.line(self.gradient[p], values, values[s], s) for p, s in self._keys["gradients"]]
         return lines
 
     def lines_mean(self, step) -> list[Line]:
@@ -221,6 +230,9 @@ class _UpdateFormulas:
         self.hyper = hyper
         self.formulas = {p: self._formulas(names[symbol(p)], names[_grad_symbol(p)]) for p in self.trained}
         self.generic = self._formulas(r"\theta", r"\frac{\partial L}{\partial \theta}")
+        self.symbols = {t: sympy.Symbol(t, real=True) for t, _ in rule.assignments if t != "theta"}
+        self.symbols.update({s: sympy.Symbol(s, real=True) for s in rule.state})
+        self.updated = {p: sympy.Symbol(f"{p}'") for p in self.trained}
         self.function = self._compile()
 
     def _formulas(self, theta: str, grad: str) -> list[Formula]:
@@ -269,8 +281,8 @@ class _UpdateFormulas:
             lines = []
             for (target, _), formula, result in zip(rule.assignments, self.formulas[param], results):
                 env = {**fixed, THETA: latest["theta"],
-                       **{sympy.Symbol(k, real=True): v for k, v in latest.items() if k != "theta"}}
-                quantity = sympy.Symbol(f"{param}'") if target == "theta" else None
+                       **{self.symbols[k]: v for k, v in latest.items() if k != "theta"}}
+                quantity = self.updated[param] if target == "theta" else None
                 lines.append(worked.line(formula, env, result, quantity))
                 latest[target] = result
             out.append((param, lines))
