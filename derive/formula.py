@@ -55,14 +55,16 @@ class Template:
     pattern: str
     slots: tuple[Slot, ...]
 
-    def fill(self, values: Mapping[sympy.Symbol, object], number: Callable[[object, sympy.Symbol], str]) -> str:
-        """Substitute numbers; `number(value, symbol)` turns a slot's value into LaTeX."""
+    def fill(self, values: Mapping[sympy.Symbol, object], number: Callable[[object, sympy.Symbol], str],
+             place: Callable[[str], str] = str) -> str:
+        """Substitute numbers; `number(value, symbol)` turns a slot's value into LaTeX, and `place`
+        what is put in the slot (parentheses included) into what the formula shows."""
         texts = []
         for slot in self.slots:
             text = number(values[slot.symbol], slot.symbol)
             if (slot.parens and text.startswith("-")) or (slot.power_base and not _is_plain(text)):
                 text = rf"\left({text}\right)"
-            texts.append(text)
+            texts.append(place(text))
         return self.pattern.format(*texts)
 
 

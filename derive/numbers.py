@@ -1,6 +1,7 @@
 """How numbers are shown: decimal places or significant figures, rounding half up, exact fractions."""
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -81,8 +82,8 @@ class NumberFormat:
         return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
 
     def _parts(self, value) -> tuple[str, int | None]:
-        if type(value) is float and self.significant is None and math.isfinite(value):
-            fast = _fixed(value, self.precision)
+        if isinstance(value, float) and self.significant is None and math.isfinite(value):
+            fast = _fixed(float(value), self.precision)
             if fast is not None:
                 return fast, None
         d = self.shown(value)
@@ -99,6 +100,7 @@ class NumberFormat:
         return _plain(d), None
 
 
+@functools.lru_cache(maxsize=65536)
 def _fixed(value: float, places: int) -> str | None:
     """Decimal places by float formatting, when that agrees with rounding the shortest decimal half up:
     not on a tie in the last place (0.00015 is 1.4999...e-4 in binary), where None defers to Decimal."""

@@ -1,6 +1,7 @@
 """Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,16 +43,26 @@ def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environm
                        trim_blocks=True, lstrip_blocks=True)
     else:
         options.update(trim_blocks=True, lstrip_blocks=True)
-    return jinja2.Environment(**options)
+    env = jinja2.Environment(**options)
+    # The equations macro is loaded once and shared by every block template.
+    suffix = "tex" if fmt == "latex" else "md"
+    env.globals["equations"] = env.get_template(f"equations.{suffix}.j2").module.equations
+    return env
 
 
 def render_report(trace, fmt: str, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
     """Stream the worked solution of a trace as Markdown or LaTeX."""
     env = environment(fmt, templates)
-    context = Report(trace, fmt).context()
+    context = Report(trace, fmt).context(env)
     context["fragment"] = fragment
     name = "document.md.j2" if fmt == "markdown" else "document.tex.j2"
     yield from env.get_template(name).generate(context)
+
+
+def _layout(rendered: str) -> str:
+    """A rendered step with tokens made into a format string: braces doubled, tokens as {k}."""
+    escaped = (rendered.rstrip("\n") + "\n").replace("{", "{{").replace("}", "}}")
+    return re.sub("\x00(\\d+)\x00", r"{\1}", escaped)
 
 
 class Report:
@@ -70,11 +81,10 @@ class Report:
     def tex(self, name: str) -> Markup:
         return Markup(self.worked.names.get(symbol(name)) or latex_name(name, self.problem.report.names))
 
-    def num(self, value) -> Markup:
-        """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown."""
-        if self.fmt == "latex":
-            return Markup(f"${self.numbers.latex(value)}$")
-        return Markup(self.numbers.text(value))
+    def num(self, value, slotted: bool = False) -> Markup:
+        """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown (a token when slotted)."""
+        text = f"${self.numbers.latex(value)}$" if self.fmt == "latex" else self.numbers.text(value)
+        return Markup(self.worked.slot(text) if slotted else text)
 
     def equations(self, lines: list[Line]) -> Markup:
         """Aligned rows 'lhs &= a = b = c', long ones broken after each '='."""
@@ -90,7 +100,7 @@ class Report:
         return Markup(" \\\\\n".join(rows))
 
     # -- the context ---------------------------------------------------------------------
-    def context(self) -> dict:
+    def context(self, env: jinja2.Environment) -> dict:
         problem, trace = self.problem, self.trace
         n_steps = len(trace.steps)
         shown = problem.report.steps
@@ -99,12 +109,13 @@ class Report:
         elif shown == "all":
             shown = n_steps
         shown = min(shown, n_steps)
+        statement = self.statement()
         return {
             "title": problem.title or "Gradient descent, worked step by step",
             "notes": problem.report.notes,
-            "statement": self.statement(),
+            "statement": statement,
             "graph": self.graph(),
-            "steps": self.steps(shown),
+            "steps": self.steps(env, shown, statement),
             "shown": shown,
             "n_steps": n_steps,
             "summary": self.summary(),
@@ -135,13 +146,17 @@ class Report:
             "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
         }
 
-    def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS) -> list[dict]:
+    def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS, slotted: bool = False) -> list[dict]:
         """Table rows (1-based numbers) of the data; long data shows its first rows and the current ones."""
         problem = self.problem
         indices = list(indices)
         if len(indices) > limit:
             # Long data: the statement shows its first rows, a step the rows it feeds.
             indices = sorted(current)[:limit] if current else indices[:limit]
+        if slotted and self.problem.n_rows > limit:
+            slot = self.worked.slot
+            return [{"number": Markup(slot(str(i + 1))), "current": True,
+                     "cells": [Markup(slot(c)) for c in self.cells(i)]} for i in indices]
         return [{"number": i + 1, "current": i in current, "cells": self.cells(i)} for i in indices]
 
     def cells(self, index: int) -> list[Markup]:
@@ -176,36 +191,56 @@ class Report:
                 node["y"] = -1.1 * i + 0.55 * (len(members) - 1)
         return {"nodes": nodes, "edges": edges}
 
-    def steps(self, shown: int) -> Iterator[dict]:
-        """The steps shown in full, made one at a time as the template asks for them."""
-        trace, worked = self.trace, self.worked
+    def steps(self, env: jinja2.Environment, shown: int, statement: dict) -> Iterator[Markup]:
+        """The steps shown in full, each rendered as the document asks for it.
+
+        The step template is rendered once for each shape of step (rows in the batch, rows marked
+        in the data table) with numbered tokens in place of every number; each step then fills
+        that layout with its own numbers by string formatting."""
+        template = env.get_template(f"step.{'tex' if self.fmt == 'latex' else 'md'}.j2")
+        layouts: dict[tuple, str] = {}
         previous_state = None
         for index in range(shown):
-            step = trace.steps[index]
-            rows = []
-            for position, row in enumerate(step.rows):
-                values = worked.row_values(step, row, position)
-                rows.append({
-                    "number": row + 1,
-                    "forward": self.equations(worked.lines_forward(values)),
-                    "loss": self.equations(worked.lines_loss(values)),
-                    "local": self.equations(worked.lines_local(values)),
-                    "chain": self.equations(worked.lines_chain(values)),
-                })
-            frozen = self.problem.training.frozen
-            yield {
-                "number": step.step, "epoch": step.epoch,
-                "rows": [r + 1 for r in step.rows],
-                "batch": self.data_rows(range(self.problem.n_rows), set(step.rows)),
-                "per_row": rows,
-                "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
-                "updates": self.equations([line for _, lines in worked.lines_update(step, previous_state)
-                                           for line in lines]),
-                "held": [{"name": self.tex(p), "value": self.num(step.params[p])} for p in frozen],
-                "rate": self.num(step.learning_rate),
-                "loss": self.num(step.loss),
-            }
+            step = self.trace.steps[index]
+            texts: list[str] = []
+            self.worked.recorder = texts
+            try:
+                context = self.step_context(step, previous_state)
+            finally:
+                self.worked.recorder = None
+            small = self.problem.n_rows <= FULL_TABLE_ROWS
+            shape = (len(step.rows), tuple(step.rows) if small else ())
+            if shape not in layouts:
+                layouts[shape] = _layout("".join(template.generate(step=context, statement=statement)))
+            yield Markup(layouts[shape].format(*texts))
             previous_state = step.state
+
+    def step_context(self, step, previous_state) -> dict:
+        """What the step template shows of one step; every number in it is a token (see steps)."""
+        worked, slot = self.worked, self.worked.slot
+        rows = []
+        for position, row in enumerate(step.rows):
+            values = worked.row_values(step, row, position)
+            rows.append({
+                "number": Markup(slot(str(row + 1))),
+                "forward": self.equations(worked.lines_forward(values)),
+                "loss": self.equations(worked.lines_loss(values)),
+                "local": self.equations(worked.lines_local(values)),
+                "chain": self.equations(worked.lines_chain(values)),
+            })
+        frozen = self.problem.training.frozen
+        return {
+            "number": Markup(slot(str(step.step))), "epoch": Markup(slot(str(step.epoch))),
+            "rows": [Markup(slot(str(r + 1))) for r in step.rows],
+            "batch": self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
+            "per_row": rows,
+            "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
+            "updates": self.equations([line for _, lines in worked.lines_update(step, previous_state)
+                                       for line in lines]),
+            "held": [{"name": self.tex(p), "value": self.num(step.params[p], slotted=True)} for p in frozen],
+            "rate": Markup(self.worked.slot(self.numbers.latex(step.learning_rate))),
+            "loss": self.num(step.loss, slotted=True),
+        }
 
     def summary(self) -> dict:
         """Every step for short runs; for long ones every epoch's last step and a sample of steps."""

@@ -37,6 +37,7 @@ class Formula:
     form: str | None
     template: Template | None
     width: int = 0  # the characters the symbolic part shows, for deciding where to break lines
+    constant: bool = False  # the form is a number: the line ends there
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,21 @@ def visible_length(tex: str) -> int:
     return len(re.sub(r"[{}\s_^]", "", tex))
 
 
-def _number_width(text: str) -> int:
-    """The characters a number shows: '6.144 \\times 10^{-6}' shows about 11, '\\frac{7}{2}' about 2."""
-    if "\\" not in text:
-        return len(text) + 2
-    return len(text.replace("\\times 10^{", "x10").replace("\\frac{", "").replace("}{", "").replace("}", "")) + 2
+# The characters a number is reckoned to show when deciding line breaks. Breaks depend on the
+# formula alone, not on a step's numbers, so every step of a report is laid out alike.
+SLOT_WIDTH = 8
 
 
 def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=None) -> Formula:
     form = symbolic(expr, names, as_written=as_written, mul_symbol=mul_symbol)
     slots = None if expr.is_Atom else template(expr, as_written=as_written)
-    width = visible_length(lhs) + visible_length(form) + (visible_length(slots.pattern) if slots else 0)
-    return Formula(lhs, form, slots, width)
+    width = visible_length(lhs) + visible_length(form) + SLOT_WIDTH
+    if slots is not None:
+        width += visible_length(_TOKEN_FREE.sub("", slots.pattern)) + SLOT_WIDTH * len(slots.slots)
+    return Formula(lhs, form, slots, width, constant=bool(expr.is_Number))
+
+
+_TOKEN_FREE = re.compile(r"\{\d+\}")
 
 
 class Worked:
@@ -102,7 +106,7 @@ class Worked:
                          for p in graph.params}
         self.updates = _UpdateFormulas(problem, self.names)
         self.formats = self._overrides()
-        self._filled_width = 0
+        self.recorder: list[str] | None = None
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -132,28 +136,29 @@ class Worked:
 
     def substituted(self, value, symbol_: sympy.Symbol) -> str:
         """LaTeX of a value substituted into a formula: always at the report's precision."""
-        text = self.problem.number_format.latex(value)
-        self._filled_width += _number_width(text)
-        return text
+        return self.problem.number_format.latex(value)
 
     def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
         """LaTeX of a value, with the [report.overrides] decimals of the quantity it belongs to."""
-        return self.formats.get(symbol_, self.problem.number_format).latex(value)
+        return self.slot(self.formats.get(symbol_, self.problem.number_format).latex(value))
+
+    def slot(self, text: str) -> str:
+        """`text`, or, while a recorder list is set, a numbered token standing for it (the text is
+        recorded), so that a step's layout can be made once and filled with each step's numbers."""
+        if self.recorder is None:
+            return text
+        self.recorder.append(text)
+        return f"\x00{len(self.recorder) - 1}\x00"
 
     def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None) -> Line:
         parts = [formula.lhs]
-        width = formula.width
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
-            self._filled_width = 0
-            parts.append(formula.template.fill(values, self.substituted))
-            width += self._filled_width
-        shown = self.number(value, quantity)
-        if parts[-1] != shown:
-            parts.append(shown)
-            width += _number_width(shown)
-        return Line(tuple(parts), width)
+            parts.append(formula.template.fill(values, self.substituted, self.slot))
+        if not formula.constant:
+            parts.append(self.number(value, quantity))
+        return Line(tuple(parts), formula.width)
 
     def row_values(self, step, row: int, index: int) -> dict:
         """Every symbol's value for one row of a step (index: its position in the batch)."""
@@ -204,10 +209,10 @@ class Worked:
     def _mean(self, lhs: str, terms, value, quantity) -> Line:
         m = len(terms)
         shown = [self.number(t, quantity) for t in terms]
-        inner = " + ".join(rf"\left({s}\right)" if s.startswith("-") and i else s for i, s in enumerate(shown))
+        inner = " + ".join(rf"\left({s}\right)" if i and t < 0 else s
+                           for i, (s, t) in enumerate(zip(shown, terms)))
         result = self.number(value, quantity)
-        width = visible_length(lhs) + sum(_number_width(t) + 3 for t in shown) + _number_width(result) + 6
-        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", result), width)
+        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", result), visible_length(lhs) + SLOT_WIDTH * (m + 1))
 
     def lines_update(self, step, previous_state) -> list[tuple[str, list[Line]]]:
         return self.updates.lines(step, previous_state, self)
