@@ -45,5 +45,5 @@ class ExpressionError(SpecError):
 
 def closest(word: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' hint, or '' when nothing is close."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" Did you mean {match[0]!r}?" if match else ""
