@@ -36,7 +36,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--templates", metavar="DIR",
                      help="a folder of your own copies of the templates (markdown/, latex/); each file there "
                           "replaces the shipped one of the same name")
-    run.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                     help="show Python tracebacks for errors")
     return top
 
 

@@ -6,7 +6,9 @@ _LATEX = {
     "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
-_MARKDOWN = set("\\`*_{}[]()#+-.!|$~")
+# Characters that start Markdown or KaTeX markup anywhere in a line (list markers and headings
+# need a line start, which titles and notes never are here).
+_MARKDOWN = set("\\`*_{}[]#|$~")
 _HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 

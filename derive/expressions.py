@@ -153,7 +153,8 @@ class _Builder:
         if name in self.functions:
             raise ExpressionError(f"{name!r} is a function; call it as {name}(...).")
         hint = closest(name, self.symbols)
-        raise ExpressionError(f"unknown name {name!r}.{hint} Names must be inputs, targets, parameters or earlier nodes.")
+        raise ExpressionError(f"unknown name {name!r}.{hint} Names must be inputs, targets, parameters or earlier "
+                              f"nodes; if {name!r} is a parameter, give it a starting value under [params].")
 
     def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):

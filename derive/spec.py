@@ -91,7 +91,8 @@ class _Reader:
             if key not in known:
                 field = f"{where}.{key}" if where else key
                 hint = closest(key, known)
-                raise self.fail(field, f"unknown key.{hint or ' Known keys: ' + ', '.join(known) + '.'}")
+                kind = "key" if where else "section or key"
+                raise self.fail(field, f"unknown {kind}.{hint or ' Known: ' + ', '.join(known) + '.'}")
 
     def names(self, field: str, value) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
