@@ -54,12 +54,13 @@ _REFUSED = {
 
 def parse(text: str, symbols: Mapping[str, sympy.Symbol],
           functions: Mapping[str, Callable[..., sympy.Expr]] = FUNCTIONS,
-          evaluate: bool = True) -> sympy.Expr:
+          evaluate: bool = True, name_exponents: bool = False) -> sympy.Expr:
     """Parse `text` into a SymPy expression over `symbols`.
 
     Only numbers, the names in `symbols`, + - * / **, unary minus, parentheses and
     calls to `functions` are accepted; anything else raises ExpressionError.
-    With evaluate=False the terms and factors stay as written, for display.
+    With evaluate=False the terms and factors stay as written, for display. Exponents must be
+    numbers unless name_exponents (derive's own update rules, never user input, use beta1**t).
 
     >>> x = sympy.Symbol("x")
     >>> parse("2*x + 1", {"x": x})
@@ -77,7 +78,7 @@ def parse(text: str, symbols: Mapping[str, sympy.Symbol],
         raise ExpressionError(f"{text!r} is not a valid expression ({exc.msg}).") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.") from None
-    builder = _Builder(symbols, functions, _BINARY if evaluate else _AS_WRITTEN, evaluate)
+    builder = _Builder(symbols, functions, _BINARY if evaluate else _AS_WRITTEN, evaluate, name_exponents)
     return builder.build(tree.body, 0)
 
 
@@ -100,11 +101,12 @@ _AS_WRITTEN = {
 
 
 class _Builder:
-    def __init__(self, symbols, functions, operators, evaluate):
+    def __init__(self, symbols, functions, operators, evaluate, name_exponents=False):
         self.symbols = symbols
         self.functions = functions
         self.operators = operators
         self.evaluate = evaluate
+        self.name_exponents = name_exponents
 
     def build(self, node: ast.AST, depth: int) -> sympy.Expr:
         if depth > MAX_DEPTH:
@@ -121,7 +123,7 @@ class _Builder:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
-            if isinstance(node.op, ast.Pow):
+            if isinstance(node.op, ast.Pow) and not (self.name_exponents and not right.is_number):
                 self._check_power(left, right)
             if isinstance(node.op, ast.Div) and right == 0:
                 raise ExpressionError("the expression divides by zero.")

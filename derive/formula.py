@@ -24,6 +24,12 @@ class DisplayPrinter(LatexPrinter):
             return terms
         return sorted(terms, key=lambda term: term.could_extract_minus_sign())
 
+    def parenthesize_super(self, s):
+        """A power of a name written as a fraction (dL/dw) needs parentheses, as one with a superscript does."""
+        if s.startswith(r"\frac") or "^" in s:
+            return r"\left(%s\right)" % s
+        return s
+
     def _print_Heaviside(self, expr, exp=None):
         tex = r"\mathbf{1}\left[%s > 0\right]" % self._print(expr.args[0])
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)

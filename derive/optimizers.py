@@ -8,6 +8,7 @@ import sympy
 
 from .codegen import compile_function
 from .errors import SpecError, closest
+from .expressions import parse
 
 THETA = sympy.Symbol("theta", real=True)
 GRAD = sympy.Symbol("g", real=True)
@@ -28,22 +29,182 @@ class UpdateRule:
     state: tuple[str, ...] = ()
     hyper: Mapping[str, float] = field(default_factory=dict)
     initial: Mapping[str, float] = field(default_factory=dict)
+    display: tuple[sympy.Expr, ...] = ()  # the assignments' right sides as written, for reports
 
     def symbols(self) -> dict[str, sympy.Symbol]:
         """The symbols of hyperparameters and state, by name."""
         return {name: sympy.Symbol(name, real=True) for name in (*self.hyper, *self.state)}
 
 
+def _s(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+class _Options:
+    """An optimiser's options: PyTorch's defaults, checked as they are read; unknown keys refused."""
+
+    def __init__(self, name: str, given: Mapping[str, object], defaults: Mapping[str, object]):
+        for key in given:
+            if key not in defaults:
+                hint = closest(key, defaults)
+                known = ", ".join(defaults) or "none"
+                raise SpecError(f"train.{key}: not an option of optimizer {name!r}.{hint} Its options: {known}.")
+        self.values = {**defaults, **given}
+        for key, default in defaults.items():
+            value = self.values[key]
+            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, (int, float)):
+                kind = "true or false" if isinstance(default, bool) else "a number"
+                raise SpecError(f"train.{key}: expected {kind}, got {value!r}.")
+
+    def number(self, key: str, low: float = 0.0, high: float | None = None, open_high: bool = False) -> float:
+        value = float(self.values[key])
+        too_high = high is not None and (value >= high if open_high else value > high)
+        if value < low or too_high:
+            upper = "" if high is None else (f" and below {high}" if open_high else f" and at most {high}")
+            raise SpecError(f"train.{key}: {value!r} is out of range; use a number from {low}{upper}.")
+        return value
+
+    def __getitem__(self, key: str):
+        return self.values[key]
+
+
+def _rule(name: str, lines: list, state=(), hyper=None, initial=None) -> UpdateRule:
+    """An UpdateRule from (target, formula) lines written as a teacher writes them; a formula is a
+    string over theta, g, eta, t, the hyperparameters, the state and earlier targets (or a SymPy
+    expression where no string will do)."""
+    hyper = hyper or {}
+    names = {"theta": THETA, "g": GRAD, "eta": ETA, "t": T}
+    names.update({n: _s(n) for n in (*hyper, *state, *(target for target, _ in lines))})
+    names["theta"], names["g"] = THETA, GRAD
+    functions = {"sqrt": sympy.sqrt, "max": sympy.Max}
+    assignments, display = [], []
+    for target, formula in lines:
+        if isinstance(formula, str):
+            assignments.append((target, parse(formula, names, functions, name_exponents=True)))
+            display.append(parse(formula, names, functions, evaluate=False, name_exponents=True))
+        else:
+            assignments.append((target, formula))
+            display.append(formula)
+    return UpdateRule(name, tuple(assignments), tuple(state), hyper, initial or {}, tuple(display))
+
+
+def _decayed(hyper: dict, lines: list, decay: float) -> str:
+    """Add the L2 weight-decay term to the gradient (PyTorch's coupled weight_decay); returns the
+    name the rest of the rule uses for the gradient."""
+    if not decay:
+        return "g"
+    hyper["weight_decay"] = decay
+    lines.append(("d", "g + weight_decay*theta"))
+    return "d"
+
+
 def sgd(options: Mapping[str, object]) -> UpdateRule:
-    """Plain stochastic gradient descent: theta' = theta - eta g."""
-    _refuse_unknown("sgd", options, ())
-    return UpdateRule("sgd", (("theta", THETA - ETA * GRAD),))
+    """SGD as torch.optim.SGD: with momentum b = mu b + (1 - dampening) g (b = g on the first
+    step), nesterov g + mu b; theta' = theta - eta (that)."""
+    o = _Options("sgd", options, {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0})
+    momentum, dampening = o.number("momentum"), o.number("dampening", 0.0, 1.0)
+    if o["nesterov"] and (momentum <= 0 or dampening != 0):
+        raise SpecError("train.nesterov: Nesterov momentum needs momentum above 0 and dampening 0.")
+    hyper: dict[str, float] = {}
+    lines: list = []
+    g = _decayed(hyper, lines, o.number("weight_decay"))
+    if not momentum:
+        return _rule("sgd", lines + [("theta", f"theta - eta*{g}")], (), hyper)
+    hyper["momentum"] = momentum
+    if dampening:
+        hyper["dampening"] = dampening
+        grad = _s(g) if g != "g" else GRAD
+        lines.append(("b", sympy.Piecewise((grad, sympy.Eq(T, 1)),
+                                           (_s("momentum") * _s("b") + (1 - _s("dampening")) * grad, True))))
+    else:
+        lines.append(("b", f"momentum*b + {g}"))  # b starts at 0: the first step gives b = g, as in PyTorch
+    lines.append(("theta", f"theta - eta*({g} + momentum*b)" if o["nesterov"] else "theta - eta*b"))
+    return _rule("sgd", lines, ("b",), hyper)
 
 
-RULES = {"sgd": sgd}
+def adagrad(options: Mapping[str, object]) -> UpdateRule:
+    """Adagrad as torch.optim.Adagrad: s = s + g^2; theta' = theta - eta_t g / (sqrt(s) + eps)."""
+    o = _Options("adagrad", options, {"eps": 1e-10, "lr_decay": 0.0, "initial_accumulator_value": 0.0,
+                                      "weight_decay": 0.0})
+    hyper = {"eps": o.number("eps")}
+    lines: list = []
+    g = _decayed(hyper, lines, o.number("weight_decay"))
+    lines.append(("s", f"s + {g}**2"))
+    if o.number("lr_decay"):
+        hyper["lr_decay"] = o.number("lr_decay")
+        lines.append(("theta", f"theta - eta/(1 + (t - 1)*lr_decay)*{g}/(sqrt(s) + eps)"))
+    else:
+        lines.append(("theta", f"theta - eta*{g}/(sqrt(s) + eps)"))
+    return _rule("adagrad", lines, ("s",), hyper, {"s": o.number("initial_accumulator_value")})
+
+
+def rmsprop(options: Mapping[str, object]) -> UpdateRule:
+    """RMSprop as torch.optim.RMSprop: v = alpha v + (1 - alpha) g^2, optionally centred and with momentum."""
+    o = _Options("rmsprop", options, {"alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "centered": False,
+                                      "weight_decay": 0.0})
+    hyper = {"alpha": o.number("alpha", 0.0, 1.0), "eps": o.number("eps")}
+    lines: list = []
+    g = _decayed(hyper, lines, o.number("weight_decay"))
+    state = ["v"]
+    lines.append(("v", f"alpha*v + (1 - alpha)*{g}**2"))
+    spread = "v"
+    if o["centered"]:
+        state.append("a")
+        lines.append(("a", f"alpha*a + (1 - alpha)*{g}"))
+        spread = "v - a**2"
+    if o.number("momentum"):
+        hyper["momentum"] = o.number("momentum")
+        state.append("b")
+        lines.append(("b", f"momentum*b + {g}/(sqrt({spread}) + eps)"))
+        lines.append(("theta", "theta - eta*b"))
+    else:
+        lines.append(("theta", f"theta - eta*{g}/(sqrt({spread}) + eps)"))
+    return _rule("rmsprop", lines, tuple(state), hyper)
+
+
+def _adam(name: str, options: Mapping[str, object], decoupled: bool) -> UpdateRule:
+    o = _Options(name, options, {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "amsgrad": False,
+                                 "weight_decay": 0.01 if decoupled else 0.0})
+    hyper = {"beta1": o.number("beta1", 0.0, 1.0, open_high=True), "beta2": o.number("beta2", 0.0, 1.0, open_high=True),
+             "eps": o.number("eps")}
+    lines: list = []
+    start = "theta"
+    if decoupled and o.number("weight_decay"):
+        hyper["weight_decay"] = o.number("weight_decay")
+        lines.append(("u", "theta*(1 - eta*weight_decay)"))
+        start, g = "u", "g"
+    else:
+        g = _decayed(hyper, lines, o.number("weight_decay"))
+    state = ["m", "v"]
+    lines.append(("m", f"beta1*m + (1 - beta1)*{g}"))
+    lines.append(("v", f"beta2*v + (1 - beta2)*{g}**2"))
+    second = "v"
+    if o["amsgrad"]:
+        state.append("vmax")
+        lines.append(("vmax", "max(vmax, v)"))
+        second = "vmax"
+    lines.append(("mhat", "m/(1 - beta1**t)"))
+    lines.append(("vhat", f"{second}/(1 - beta2**t)"))
+    lines.append(("theta", f"{start} - eta*mhat/(sqrt(vhat) + eps)"))
+    return _rule(name, lines, tuple(state), hyper)
+
+
+def adam(options: Mapping[str, object]) -> UpdateRule:
+    """Adam as torch.optim.Adam: bias-corrected first and second moments."""
+    return _adam("adam", options, decoupled=False)
+
+
+def adamw(options: Mapping[str, object]) -> UpdateRule:
+    """AdamW as torch.optim.AdamW: Adam with the weight decay applied to theta directly."""
+    return _adam("adamw", options, decoupled=True)
+
+
+RULES = {"sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adam": adam, "adamw": adamw}
 
 # Every option name any optimiser takes under [train]; the spec reader accepts these keys.
-OPTION_NAMES: frozenset[str] = frozenset()
+OPTION_NAMES: frozenset[str] = frozenset({
+    "momentum", "dampening", "nesterov", "weight_decay", "eps", "lr_decay", "initial_accumulator_value",
+    "alpha", "centered", "beta1", "beta2", "amsgrad"})
 
 
 def make_rule(name: str, options: Mapping[str, object]) -> UpdateRule:
@@ -52,13 +213,6 @@ def make_rule(name: str, options: Mapping[str, object]) -> UpdateRule:
         hint = closest(name, RULES)
         raise SpecError(f"train.optimizer: {name!r} is not a known optimiser.{hint} Known: {', '.join(RULES)}.")
     return RULES[name](options)
-
-
-def _refuse_unknown(name: str, options: Mapping[str, object], known: Sequence[str]) -> None:
-    for key in options:
-        if key not in known:
-            hint = closest(key, known)
-            raise SpecError(f"train.{key}: not an option of optimizer {name!r}.{hint}")
 
 
 @dataclass(frozen=True)

@@ -235,12 +235,17 @@ class Report:
             "batch": self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
             "per_row": rows,
             "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
-            "updates": self.equations([line for _, lines in worked.lines_update(step, previous_state)
-                                       for line in lines]),
+            "updates": self.updates(worked.lines_update(step, previous_state)),
             "held": [{"name": self.tex(p), "value": self.num(step.params[p], slotted=True)} for p in frozen],
             "rate": Markup(self.worked.slot(self.numbers.latex(step.learning_rate))),
             "loss": self.num(step.loss, slotted=True),
         }
+
+    def updates(self, per_param) -> list[dict]:
+        """The update lines: one block for a one-line rule, else a block for each parameter."""
+        if all(len(lines) <= 1 for _, lines in per_param):
+            return [{"name": None, "lines": self.equations([line for _, lines in per_param for line in lines])}]
+        return [{"name": self.tex(p), "lines": self.equations(lines)} for p, lines in per_param]
 
     def summary(self) -> dict:
         """Every step for short runs; for long ones every epoch's last step and a sample of steps."""

@@ -11,6 +11,7 @@ from .codegen import compile_function
 from .derivation import delta_symbol, local_symbol
 from .formula import Template, symbolic, template
 from .graph import symbol
+from .numbers import NumberFormat
 from .optimizers import ETA, GRAD, THETA, T
 
 GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
@@ -107,6 +108,8 @@ class Worked:
         self.updates = _UpdateFormulas(problem, self.names)
         self.formats = self._overrides()
         self.recorder: list[str] | None = None
+        self.given = {ETA, *self.updates.hyper}
+        self.given_format = NumberFormat(significant=6, exact=problem.report.exact)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -135,7 +138,10 @@ class Worked:
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
     def substituted(self, value, symbol_: sympy.Symbol) -> str:
-        """LaTeX of a value substituted into a formula: always at the report's precision."""
+        """LaTeX of a value substituted into a formula: at the report's precision, except settings
+        (the learning rate, an optimiser's constants), which are shown as given."""
+        if symbol_ in self.given:
+            return self.given_format.latex(value)
         return self.problem.number_format.latex(value)
 
     def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
@@ -246,13 +252,18 @@ class _UpdateFormulas:
         base.update({h: GREEK_HYPER.get(h.name, latex_name(h.name, {})) for h in self.hyper})
         assigned: set[str] = set()
         formulas = []
-        for target, expr in self.rule.assignments:
+        display = self.rule.display or tuple(e for _, e in self.rule.assignments)
+        for (target, _), expr in zip(self.rule.assignments, display):
             names = dict(base)
+            for t in assigned - {"theta", *self.rule.state}:
+                names[sympy.Symbol(t, real=True)] = f"{latex_name(t, {})}_{{t}}"
+            if "theta" in assigned:
+                names[THETA] = f"{theta}'"
             for s in self.rule.state:
                 tex = latex_name(s, {})
                 names[sympy.Symbol(s, real=True)] = f"{tex}_{{t}}" if s in assigned else f"{tex}_{{t-1}}"
             lhs = f"{theta}'" if target == "theta" else f"{latex_name(target, {})}_{{t}}"
-            formulas.append(_formula(lhs, expr, names))
+            formulas.append(_formula(lhs, expr, names, as_written=bool(self.rule.display)))
             assigned.add(target)
         return formulas
 

@@ -182,12 +182,10 @@ class Reader:
             return Interval(mpf(0), mpf(1))
         if item in FUNCTIONS:
             self.take()
-            braced = self.peek() == "{"
-            if braced:
-                self.take("{")
-            argument = self.group(r"\left(", r"\right)") if self.peek() == r"\left(" else self.group("{", "}")
-            if braced:
-                self.take("}")
+            if self.peek() == "{":
+                argument = self.group("{", "}")  # \sqrt{x}, \log{\left(x \right)}
+            else:
+                argument = self.group(r"\left(", r"\right)")
             return argument.monotone(FUNCTIONS[item])
         raise ValueError(f"unexpected {item!r} in {self.items}")
 

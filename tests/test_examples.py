@@ -10,7 +10,8 @@ from conftest import EXAMPLES
 
 
 def test_every_example_spec_has_a_test_here():
-    tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml"}
+    tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml",
+              "seed_a_momentum.toml", "seed_a_adam.toml"}
     tested |= set(EXTRA_TESTED)
     assert {p.name for p in EXAMPLES.glob("*.toml")} <= tested
 
@@ -90,3 +91,52 @@ def test_seed_c_relu_at_exactly_zero_passes_no_gradient(example):
     step = trace.steps[2]
     assert step.values["D"] == 0 and step.values["E"] == 0
     assert all(g == 0 for g in step.gradients.values())
+
+
+def test_seed_a_momentum_first_steps_by_hand(example):
+    trace = example("seed_a_momentum.toml").train()
+    s1, s2 = trace.steps[:2]
+    # Step 1 (row 1): the gradient is the article's (-16.928, -4.232, -4.232); PyTorch's buffer starts at it,
+    # so w1' = -0.017 - 0.001*(-16.928) = -0.000072, w2' = -0.048 + 0.004232 = -0.043768, b' = 0.004232.
+    assert s1.state["w1"]["b"] == pytest.approx(-16.928, abs=1e-12)
+    assert s1.updated == pytest.approx({"w1": -0.000072, "w2": -0.043768, "b": 0.004232}, abs=1e-12)
+    # Step 2 (row 2: x = (2, 8), y = -14): yhat = -0.000072*2 - 0.043768*8 + 0.004232 = -0.346056,
+    # dL/dyhat = 2(-0.346056 + 14) = 27.307888; b(w1) = 0.9*(-16.928) + 2*27.307888 = 39.380576.
+    assert s2.values["yhat"] == pytest.approx(-0.346056, abs=1e-12)
+    assert s2.state["w1"]["b"] == pytest.approx(0.9 * -16.928 + 2 * 27.307888, abs=1e-9)
+    assert s2.updated["w1"] == pytest.approx(-0.000072 - 0.001 * 39.380576, abs=1e-9)
+
+
+def test_seed_a_adam_first_step_moves_each_weight_by_the_learning_rate(example):
+    step = example("seed_a_adam.toml").train().steps[0]
+    # Rows 1 and 2: gradients (-16.928, -4.232, -4.232) and (54.328, 217.312, 27.164); their means are
+    # (18.7, 106.54, 11.466). Adam's first step is eta * g / (|g| + eps') = 0.1 for each (all positive).
+    assert step.gradients == pytest.approx({"w1": 18.7, "w2": 106.54, "b": 11.466}, abs=1e-12)
+    assert step.updated == pytest.approx({"w1": -0.117, "w2": -0.148, "b": -0.1}, abs=1e-8)
+    assert step.state["w2"]["m"] == pytest.approx(10.654, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["seed_a_momentum.toml", "seed_a_adam.toml"])
+def test_optimiser_examples_match_torch(name):
+    from test_optimizers import compare_with_torch, torch
+
+    from conftest import require
+
+    require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
+    import derive
+
+    problem = derive.load(EXAMPLES / name)
+    graph = problem.graph
+    spec = {"inputs": list(graph.inputs), "targets": list(graph.targets), "loss": "L",
+            "nodes": {"yhat": "w1*x1 + w2*x2 + b", "L": "(yhat - y)**2"},
+            "params": {p: float(v) for p, v in problem.initial.items()},
+            "data": {c: problem.data[c].tolist() for c in graph.columns},
+            "learning_rate": float(problem.training.learning_rate),
+            "training": {"batch_size": problem.training.batch_size, "epochs": problem.training.epochs,
+                         "optimizer": problem.training.optimizer, "options": dict(problem.training.options)}}
+    if problem.training.optimizer == "adam":
+        make = lambda p: torch.optim.Adam(p, lr=spec["learning_rate"])
+    else:
+        make = lambda p: torch.optim.SGD(p, lr=spec["learning_rate"], momentum=0.9)
+    trace = compare_with_torch(spec, make)
+    assert len(trace.steps) == len(problem.train().steps)
