@@ -38,6 +38,20 @@ def parser() -> argparse.ArgumentParser:
                           "replaces the shipped one of the same name")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                      help="show Python tracebacks for errors")
+
+    check = commands.add_parser("check", help="mark hand-worked answers against the true working",
+                                description="Mark each answer correct, wrong, or following from an earlier "
+                                            "error, and show the right working for wrong ones. Exit code 0 when "
+                                            "nothing is wrong, 1 when something is, 2 when a file cannot be used.")
+    check.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    check.add_argument("answers", metavar="ANSWERS", nargs="+", help="answers files (TOML, [[steps]] tables)")
+    check.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                       help="text (default) for a terminal, markdown, or json")
+    check.add_argument("--csv", metavar="FILE", help="also write a gradebook: one row per answers file")
+    check.add_argument("--tolerance", metavar="X", type=float,
+                       help="accept answers within X of the true value (default: to the decimals written)")
+    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show Python tracebacks for errors")
     return top
 
 
@@ -80,7 +94,26 @@ def run(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run}
+def check(args) -> int:
+    from . import marking
+    from .answers import read_answers
+    from .check import Checker
+
+    problem = api.load(args.spec)
+    trace = problem.train()
+    checker = Checker(problem, trace, args.tolerance)
+    results = [(name, checker.check(read_answers(name, problem, len(trace.steps)))) for name in args.answers]
+    if args.format == "json":
+        write_stdout([marking.as_json(results)])
+    else:
+        render = marking.as_markdown if args.format == "markdown" else marking.as_text
+        write_stdout(render(name, verdicts) for name, verdicts in results)
+    if args.csv:
+        write_atomic(args.csv, [marking.gradebook(results)])
+    return 1 if any(v.status == "wrong" for _, verdicts in results for v in verdicts) else 0
+
+
+COMMANDS = {"run": run, "check": check}
 
 
 def entry() -> None:
