@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from .functions import numeric_relu, numeric_sigmoid, numeric_sign, numeric_step
+from .functions import (numeric_elu, numeric_heaviside, numeric_leaky_relu, numeric_relu, numeric_sigmoid,
+                        numeric_sign, numeric_softplus, numeric_step)
 
 
 class FloatCodePrinter(PythonCodePrinter):
@@ -21,7 +22,17 @@ class FloatCodePrinter(PythonCodePrinter):
         return f"_relu({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr):
-        return f"_step({self._print(expr.args[0])})"
+        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        return f"_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
+
+    def _print_leaky_relu(self, expr):
+        return "_leaky_relu(%s, %s)" % tuple(self._print(a) for a in expr.args)
+
+    def _print_softplus(self, expr):
+        return f"_softplus({self._print(expr.args[0])})"
+
+    def _print_elu(self, expr):
+        return f"_elu({self._print(expr.args[0])})"
 
     def _print_sign(self, expr):
         return f"_sign({self._print(expr.args[0])})"
@@ -71,12 +82,17 @@ def _exact_relu(x):
 
 
 FLOAT_NAMESPACE = {"math": math, "_sigmoid": numeric_sigmoid, "_relu": numeric_relu,
-                   "_step": numeric_step, "_sign": numeric_sign}
+                   "_step": numeric_step, "_sign": numeric_sign, "_heaviside": numeric_heaviside,
+                   "_leaky_relu": numeric_leaky_relu, "_softplus": numeric_softplus, "_elu": numeric_elu}
 EXACT_NAMESPACE = {
     "math": types.SimpleNamespace(exp=sympy.exp, log=sympy.log, sqrt=sympy.sqrt, tanh=sympy.tanh,
-                                  pi=sympy.pi, e=sympy.E),
+                                  log1p=lambda x: sympy.log(1 + x), pi=sympy.pi, e=sympy.E),
     "_sigmoid": _exact_sigmoid, "_relu": _exact_relu, "_step": _exact_step, "_sign": sympy.sign,
     "_R": sympy.Rational,
+    "_heaviside": lambda x, h0=0: sympy.Integer(1) if x > 0 else (sympy.sympify(h0) if x == 0 else sympy.Integer(0)),
+    "_leaky_relu": lambda x, slope: x if x > 0 else slope * x,
+    "_softplus": lambda x: sympy.log(1 + sympy.exp(x)),
+    "_elu": lambda x: x if x > 0 else sympy.exp(x) - 1,
 }
 
 
@@ -146,13 +162,16 @@ def _emit_needed(pending: list, needed: set) -> list:
 def _numpy_namespace():
     import numpy as np
 
-    shim = types.SimpleNamespace(exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, pi=np.pi, e=np.e)
+    shim = types.SimpleNamespace(exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, log1p=np.log1p, pi=np.pi, e=np.e)
 
     def sigmoid(x):
         return 1.0 / (1.0 + np.exp(-x))
 
     return {"math": shim, "_sigmoid": sigmoid, "_relu": lambda x: np.maximum(x, 0.0),
             "_step": lambda x: np.where(x > 0, 1.0, 0.0), "_sign": np.sign,
+            "_heaviside": lambda x, h0=0.0: np.where(x > 0, 1.0, np.where(x == 0, h0, 0.0)),
+            "_leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
+            "_softplus": lambda x: np.logaddexp(0.0, x), "_elu": lambda x: np.where(x > 0, x, np.expm1(x)),
             "_R": lambda p, q=1: np.float64(p) / q, "_round": lambda x: x}
 
 

@@ -72,3 +72,68 @@ def numeric_step(x: float) -> float:
 def numeric_sign(x: float) -> float:
     """sign(x) with sign(0) = 0, the derivative PyTorch gives |x| at 0."""
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+class leaky_relu(Function):
+    """x for x > 0, else slope * x; its derivative at 0 is the slope, as in PyTorch."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        x, slope = self.args
+        if argindex == 2:
+            return sympy.Min(x, 0)
+        step = Heaviside(x, 0)
+        return step + slope * (1 - step)
+
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{leaky\_relu}\left(%s, %s\right)" % tuple(printer._print(a) for a in self.args)
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+class softplus(Function):
+    """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return sympy.log(1 + sympy.exp(arg))
+
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+class elu(Function):
+    """x for x > 0, else e^x - 1 (alpha = 1); its derivative is 1 for x > 0, else e^x."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        step = Heaviside(x, 0)
+        return step + (1 - step) * sympy.exp(x)
+
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{elu}\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+def numeric_softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def numeric_elu(x: float) -> float:
+    return x if x > 0 else math.expm1(x)
+
+
+def numeric_leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0 else slope * x
+
+
+def numeric_heaviside(x: float, at_zero: float = 0.0) -> float:
+    """The step function with its value at 0 given (0 for relu', 1/2 for max and min at ties)."""
+    return 1.0 if x > 0 else (at_zero if x == 0 else 0.0)

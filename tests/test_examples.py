@@ -11,7 +11,8 @@ from conftest import EXAMPLES
 
 def test_every_example_spec_has_a_test_here():
     tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml",
-              "seed_a_momentum.toml", "seed_a_adam.toml"}
+              "seed_a_momentum.toml", "seed_a_adam.toml", "logistic_regression.toml",
+              "softmax_three_classes.toml"}
     tested |= set(EXTRA_TESTED)
     assert {p.name for p in EXAMPLES.glob("*.toml")} <= tested
 
@@ -140,3 +141,38 @@ def test_optimiser_examples_match_torch(name):
         make = lambda p: torch.optim.SGD(p, lr=spec["learning_rate"], momentum=0.9)
     trace = compare_with_torch(spec, make)
     assert len(trace.steps) == len(problem.train().steps)
+
+
+def test_logistic_regression_first_step_by_hand(example):
+    trace = example("logistic_regression.toml").train()
+    step = trace.steps[0]
+    # w = b = 0: every p is 1/2, L = log 2 per row. dL/dz = p - y = (1/2, 1/2, -1/2, -1/2), so
+    # dL/dw = mean((p - y) x) = (0.25 + 0.75 - 1.25 - 1.75)/4 = -0.5 and dL/db = 0; w' = 0 + 0.5*0.5 = 0.25.
+    assert step.rows == (0, 1, 2, 3)
+    assert step.loss == pytest.approx(math.log(2), rel=1e-15)
+    assert step.gradients == pytest.approx({"w": -0.5, "b": 0.0}, abs=1e-15)
+    assert step.updated == pytest.approx({"w": 0.25, "b": 0.0}, abs=1e-15)
+    assert len(trace.steps) == 3 and trace.steps[2].loss < trace.steps[1].loss < step.loss
+
+
+def test_softmax_example_matches_torch_cross_entropy(example):
+    from test_oracle_torch import torch
+
+    from conftest import require
+
+    require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
+    problem = example("softmax_three_classes.toml")
+    trace = problem.train()
+    params = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for k, v in problem.initial.items()}
+    optimiser = torch.optim.SGD(list(params.values()), lr=0.5)
+    x = torch.tensor(problem.data["x1"], dtype=torch.float64)
+    labels = torch.tensor([0, 1, 2, 0])
+    for step in trace.steps:
+        rows = list(step.rows)
+        optimiser.zero_grad()
+        logits = torch.stack([params[f"a{k}"] * x[rows] + params[f"b{k}"] for k in (1, 2, 3)], dim=1)
+        loss = torch.nn.functional.cross_entropy(logits, labels[rows])
+        loss.backward()
+        optimiser.step()
+        assert step.loss == pytest.approx(loss.item(), rel=1e-9)
+        assert step.updated == pytest.approx({k: t.item() for k, t in params.items()}, rel=1e-9, abs=1e-12)
