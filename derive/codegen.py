@@ -96,43 +96,56 @@ EXACT_NAMESPACE = {
 }
 
 
+def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = False, shared: bool = True,
+                  rounding: bool = False, temp_prefix: str = "_t") -> list[str]:
+    """Python statements 'target = expression' for the assignments, in order.
+
+    Every expression's free symbols must be arguments or earlier targets, each named by a valid
+    Python identifier. With shared=True common subexpressions are computed once; with rounding,
+    every assigned value is passed through _round as it is made.
+    """
+    printer = ExactCodePrinter() if exact else FloatCodePrinter()
+    if rounding:
+        shared = False
+        assignments = [(t, _Rounded(e)) for t, e in assignments]
+    targets = [t for t, _ in assignments]
+    exprs = [e for _, e in assignments]
+    if not (shared and exprs):
+        return [f"{t} = {printer.doprint(e)}" for t, e in zip(targets, exprs)]
+    common, exprs = sympy.cse(exprs, symbols=sympy.numbered_symbols(temp_prefix), order="none")
+    # A common subexpression may use a target assigned earlier, so emit each one just
+    # before the first assignment that needs it, after the targets it uses.
+    lines, pending = [], list(common)
+    for target, expr in zip(targets, exprs):
+        lines.extend(f"{t} = {printer.doprint(v)}" for t, v in _emit_needed(pending, expr.free_symbols))
+        lines.append(f"{target} = {printer.doprint(expr)}")
+    return lines
+
+
+def namespace(exact: bool = False, rounding=None) -> dict:
+    """The names generated code may call: math (or SymPy's exact functions) and derive's helpers."""
+    names = dict(EXACT_NAMESPACE if exact else FLOAT_NAMESPACE)
+    names["_round"] = rounding
+    return names
+
+
+def compile_source(source: str, name: str, names: dict):
+    """Compile generated source (made from SymPy trees only, never from user text) and return `name`."""
+    exec(compile(source, f"<derive {name}>", "exec"), names)
+    function = names[name]
+    function.source = source
+    return function
+
+
 def compile_function(name: str, arguments: Sequence[str], assignments: Sequence[tuple[str, sympy.Expr]],
                      results: Sequence[str], exact: bool = False, shared: bool = True,
                      prologue: Sequence[str] = (), rounding=None):
-    """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`.
-
-    Every expression's free symbols must be arguments or earlier assignment targets, each
-    named by a valid Python identifier. `prologue` lines (plain Python, made by derive) come
-    first. With shared=True common subexpressions are computed once. With `rounding` (a
-    function of one number) every assigned value is rounded as it is made, as by hand.
-    """
-    printer = ExactCodePrinter() if exact else FloatCodePrinter()
-    if rounding is not None:
-        shared = False
-        assignments = [(t, _Rounded(e)) for t, e in assignments]
-    lines = [f"def {name}({', '.join(arguments)}):", *(f"    {line}" for line in prologue)]
-    targets = [t for t, _ in assignments]
-    exprs = [e for _, e in assignments]
-    if shared and exprs:
-        temps = sympy.numbered_symbols("_t")
-        common, exprs = sympy.cse(exprs, symbols=temps, order="none")
-        # A common subexpression may use a target assigned earlier, so emit each one just
-        # before the first assignment that needs it, after the targets it uses.
-        pending = list(common)
-        for target, expr in zip(targets, exprs):
-            emitted = _emit_needed(pending, expr.free_symbols)
-            lines.extend(f"    {t} = {printer.doprint(v)}" for t, v in emitted)
-            lines.append(f"    {target} = {printer.doprint(expr)}")
-    else:
-        lines.extend(f"    {t} = {printer.doprint(e)}" for t, e in zip(targets, exprs))
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
-    source = "\n".join(lines) + "\n"
-    namespace = dict(EXACT_NAMESPACE if exact else FLOAT_NAMESPACE)
-    namespace["_round"] = rounding
-    exec(compile(source, f"<derive {name}>", "exec"), namespace)  # source built from SymPy trees only
-    function = namespace[name]
-    function.source = source
-    return function
+    """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`;
+    `prologue` lines (plain Python, made by derive) come first. See straight_line."""
+    body = [*prologue, *straight_line(assignments, exact, shared, rounding is not None)]
+    lines = [f"def {name}({', '.join(arguments)}):", *(f"    {line}" for line in body),
+             f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
+    return compile_source("\n".join(lines) + "\n", name, namespace(exact, rounding))
 
 
 class _Rounded(sympy.Function):

@@ -33,6 +33,17 @@ def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -
 
     With `rounding`, every shown quantity is rounded as it is made (carry = "rounded")."""
     graph = derivation.graph
+    params, columns, assignments, results = kernel_assignments(derivation)
+    body = compile_function("row", ["P", "R"], assignments, results, exact=exact,
+                            prologue=unpack("P", params) + unpack("R", columns), rounding=rounding)
+    loss_index = tuple(graph.node_names.index(name) for name in graph.loss)
+    return Kernel(body, graph.node_names, derivation.edges, graph.params, loss_index)
+
+
+def kernel_assignments(derivation: Derivation):
+    """(parameter names p0.., column names c0.., assignments, result names) of one row's step:
+    node values v0.., local partials l0.., deltas D0.., gradients g0.."""
+    graph = derivation.graph
     rename: dict[sympy.Symbol, sympy.Symbol] = {}
     params = [f"p{i}" for i in range(len(graph.params))]
     columns = [f"c{i}" for i in range(len(graph.columns))]
@@ -59,11 +70,9 @@ def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -
     n = len(graph.nodes)
     results = ([f"v{i}" for i in range(n)] + [f"l{i}" for i in range(len(derivation.edges))]
                + [f"D{i}" for i in range(n)] + [f"g{i}" for i in range(len(graph.params))])
-    body = compile_function("row", ["P", "R"], assignments, results, exact=exact,
-                            prologue=_unpack("P", params) + _unpack("R", columns), rounding=rounding)
-    loss_index = tuple(graph.node_names.index(name) for name in graph.loss)
-    return Kernel(body, graph.node_names, derivation.edges, graph.params, loss_index)
+    return params, columns, assignments, results
 
 
-def _unpack(array: str, names: list[str]) -> list[str]:
+def unpack(array: str, names: list[str]) -> list[str]:
+    """A statement that unpacks a tuple argument into named locals."""
     return [f"{', '.join(names)}, = {array}"] if names else []

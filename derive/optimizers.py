@@ -230,12 +230,27 @@ class Stepper:
 def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False,
                     rounding=None) -> Stepper:
     """Compile the rule unrolled over every parameter; frozen ones are returned unchanged."""
+    assignments, new_params, new_state, state_names = stepper_assignments(rule, params, frozen, exact)
+    n = len(params)
+    prologue = [f"{', '.join(f'p{i}' for i in range(n))}, = P", f"{', '.join(f'g{i}' for i in range(n))}, = G"]
+    if state_names:
+        prologue.append(f"{', '.join(state_names)}, = S")
+    function = compile_function("update", ["P", "G", "S", "eta", "t"], assignments,
+                                new_params + new_state, exact=exact, shared=False, prologue=prologue,
+                                rounding=rounding)
+    return Stepper(function, rule, tuple(name not in frozen for name in params))
+
+
+def stepper_assignments(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False):
+    """The rule unrolled over parameters p0.. with gradients g0.. and state s<i>_<j>: returns
+    (assignments, names of the new parameters, names of the new state, names of the state)."""
     hyper = {sympy.Symbol(k, real=True): sympy.nsimplify(v) if exact else sympy.Float(v)
              for k, v in rule.hyper.items()}
     assignments: list[tuple[str, sympy.Expr]] = []
-    new_params, new_state = [], []
+    new_params, new_state, state_names = [], [], []
     for i, name in enumerate(params):
         state = {sympy.Symbol(s, real=True): sympy.Symbol(f"s{i}_{j}", real=True) for j, s in enumerate(rule.state)}
+        state_names.extend(str(v) for v in state.values())
         current = {THETA: sympy.Symbol(f"p{i}", real=True), GRAD: sympy.Symbol(f"g{i}", real=True), **state}
         if name in frozen:
             new_params.append(f"p{i}")
@@ -248,11 +263,4 @@ def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[st
             current[key] = sympy.Symbol(code, real=True)
         new_params.append(str(current[THETA]))
         new_state.extend(str(current[s]) for s in state)
-    n = len(params)
-    prologue = [f"{', '.join(f'p{i}' for i in range(n))}, = P", f"{', '.join(f'g{i}' for i in range(n))}, = G"]
-    if rule.state:
-        prologue.append(f"{', '.join(f's{i}_{j}' for i in range(n) for j in range(len(rule.state)))}, = S")
-    function = compile_function("update", ["P", "G", "S", "eta", "t"], assignments,
-                                new_params + new_state, exact=exact, shared=False, prologue=prologue,
-                                rounding=rounding)
-    return Stepper(function, rule, tuple(name not in frozen for name in params))
+    return assignments, new_params, new_state, state_names

@@ -79,6 +79,20 @@ class Problem:
         return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.exact_arithmetic,
                                rounding=self.rounding)
 
+    @cached_property
+    def rows(self) -> list:
+        """The data as a list of rows (inputs, then targets), for the training loops."""
+        if not self.graph.columns:
+            return [[] for _ in range(self.n_rows)]
+        return np.stack([self.data[c] for c in self.graph.columns], axis=1).tolist()
+
+    @cached_property
+    def loop(self):
+        """The generated loop that runs one-row steps with the update inlined (see fused.py)."""
+        from .fused import compile_loop
+
+        return compile_loop(self)
+
     @property
     def exact_arithmetic(self) -> bool:
         """Rationals throughout: for exact reports, and for carry = "rounded" (decimals held exactly)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -133,6 +134,91 @@ def batches(n_rows: int, batch_size: int | None, epochs: int, shuffle: bool, see
 
 def train(problem) -> Trace:
     """Train `problem` and return its Trace; a non-finite number stops training at that step."""
+    settings = problem.training
+    if not problem.exact_arithmetic and (settings.batch_size == 1 or problem.n_rows == 1):
+        return _train_fused(problem)
+    return _train_general(problem)
+
+
+def _train_fused(problem) -> Trace:
+    """One row per step through the generated loop; a step it cannot finish goes through the
+    general code, one step at a time, which records it or says where training diverged."""
+    kernel, stepper, graph, settings = problem.kernel, problem.stepper, problem.graph, problem.training
+    rows = problem.rows
+    params = tuple(float(problem.initial[p]) for p in graph.params)
+    state = tuple(float(v) for v in stepper.initial_state())
+    outputs, before = array("d"), array("d")
+    order_kept, epochs, rates = [], [], []
+    diverged, t = None, 1
+    for epoch, order in _epoch_orders(problem.n_rows, settings):
+        rate = float(problem.schedule(epoch))
+        position = 0
+        while position < len(order) and diverged is None:
+            done, params, state, stopped = problem.loop(params, state, rows, order[position:], rate, t,
+                                                        outputs, before)
+            order_kept.extend(order[position:position + done])
+            epochs.extend([epoch] * done)
+            rates.extend([rate] * done)
+            t, position = t + done, position + done
+            if stopped is None:
+                break
+            r = order[position]
+            out, new, diverged = _general_step(problem, params, state, [rows[r]], rate, t)
+            if diverged is None:
+                outputs.extend(out[0])
+                before.extend(params + state)
+                order_kept.append(r)
+                epochs.append(epoch)
+                rates.append(rate)
+                params, state = new[:len(params)], new[len(params):]
+                t, position = t + 1, position + 1
+        if diverged is not None:
+            break
+    n, width, p = len(order_kept), kernel.slices["gradients"].stop, len(graph.params)
+    outs = np.frombuffer(outputs, dtype=float).reshape(n, width)
+    kept = np.frombuffer(before, dtype=float).reshape(n, p + len(state))
+    updated = np.vstack([kept[1:, :p], np.array(params, dtype=float).reshape(1, p)])
+    after = np.vstack([kept[1:, p:], np.array(state, dtype=float).reshape(1, len(state))])
+    return Trace(problem=problem, epochs=np.array(epochs, dtype=int), offsets=np.arange(n + 1),
+                 rows=np.array(order_kept, dtype=int), outputs=outs, params=kept[:, :p],
+                 gradients=outs[:, kernel.slices["gradients"]], updated=updated[:n], state=after[:n],
+                 losses=outs[:, list(kernel.loss_index)].sum(axis=1), rates=np.array(rates, dtype=float),
+                 diverged=diverged)
+
+
+def _epoch_orders(n_rows: int, settings):
+    """(epoch, row order) for every epoch; the same seed gives the same orders as batches()."""
+    rng = np.random.default_rng(settings.seed)
+    for epoch in range(1, settings.epochs + 1):
+        yield epoch, rng.permutation(n_rows).tolist() if settings.shuffle else range(n_rows)
+
+
+def _general_step(problem, params, state, batch_rows, rate, t):
+    """One step by the general code: (row outputs, new parameters and state, diverged or None)."""
+    kernel, stepper, graph = problem.kernel, problem.stepper, problem.graph
+    exact = problem.exact_arithmetic
+    try:
+        outputs = [kernel.row(params, row) for row in batch_rows]
+    except (OverflowError, ZeroDivisionError, ValueError):
+        outputs = None
+    if outputs is None or not all(_finite(o, exact) for o in outputs):
+        return None, None, _locate(problem, params, batch_rows, t, outputs)
+    m = len(batch_rows)
+    grad_slice = kernel.slices["gradients"]
+    grads = outputs[0][grad_slice] if m == 1 else \
+        tuple(sum(column) / m for column in zip(*(o[grad_slice] for o in outputs)))
+    try:
+        result = stepper.update(params, grads, state, rate, t)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        result = (math.inf,) * (len(params) + len(state))
+    bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), exact)]
+    if bad:
+        return None, None, {"step": t, "quantity": f"updated.{graph.params[bad[0]]}", "value": _describe(result[bad[0]])}
+    return outputs, tuple(result), None
+
+
+def _train_general(problem) -> Trace:
+    """Any batch size and any arithmetic (floats, exact Rationals, rounded as shown)."""
     kernel, stepper = problem.kernel, problem.stepper
     exact = problem.exact_arithmetic
     rounding = problem.rounding or (lambda value: value)

@@ -1,0 +1,37 @@
+"""Shared helpers for the benchmarks: best-of timing and seed A's model at any size."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import derive
+
+
+def best_of(function, repeats: int = 3) -> float:
+    """The fastest of `repeats` runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def seed_a_data(n: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = 0.5 * x1 - 0.3 * x2 + 0.1 + rng.normal(scale=0.1, size=n)
+    return {"x1": x1, "x2": x2, "y": y}
+
+
+def seed_a_problem(n: int, **training) -> derive.Problem:
+    """Seed A's model and starting point on n rows of synthetic data."""
+    return derive.Problem.build(
+        inputs=["x1", "x2"], targets=["y"], nodes={"yhat": "w1*x1 + w2*x2 + b", "L": "(yhat - y)**2"}, loss="L",
+        params={"w1": -0.017, "w2": -0.048, "b": 0.0}, data=seed_a_data(n), learning_rate=0.01,
+        training=training or None)
+
+
+def verdict(name: str, ratio: float, target: str, ok: bool) -> str:
+    return f"{name:<12} {ratio:8.2f}x   target {target:<8} {'met' if ok else 'NOT met'}"

@@ -1,0 +1,50 @@
+"""One generated loop per run for one row per step: the row's step and the update inlined, every
+number kept in flat arrays. Used where it gives the same numbers as the general loop."""
+from __future__ import annotations
+
+from .codegen import compile_source, namespace, straight_line
+from .kernel import kernel_assignments, unpack
+from .optimizers import stepper_assignments
+
+
+def compile_loop(problem):
+    """`run(P, S, rows, order, eta, t, outputs, before)` steps through `order` from parameters P and
+    state S, extending `outputs` with each row's outputs and `before` with the parameters and state
+    before each step. Returns (steps done, P, S, stopped): stopped is None when every step was
+    done, else the step at `order[steps done]` gave a non-finite number or raised, and is left to
+    the general loop, which says where."""
+    derivation, rule = problem.derivation, problem.stepper.rule
+    params, columns, kernel, results = kernel_assignments(derivation)
+    update, new_params, new_state, state_names = stepper_assignments(rule, problem.graph.params,
+                                                                     problem.training.frozen)
+    carried = params + state_names
+    check = " + ".join(dict.fromkeys([*results, *new_params, *new_state]))
+    body = [
+        *unpack("P", params), *unpack("S", state_names),
+        "keep_outputs, keep_before = outputs.extend, before.extend",
+        "done = 0",
+        "try:",
+        "    for r in order:",
+        *(f"        {line}" for line in unpack("rows[r]", columns)),
+        *(f"        {line}" for line in straight_line(kernel)),
+        *(f"        {line}" for line in straight_line(update, shared=False)),
+        # inf - inf and nan - nan are nan: one comparison finds any non-finite number.
+        f"        check = {check}",
+        "        if check - check != 0.0:",
+        "            return done, P_, S_, 'check'",
+        f"        keep_outputs(({', '.join(results)},))",
+        f"        keep_before(({', '.join(carried)},))" if carried else "",
+        f"        {', '.join([*params, *state_names])}, = {', '.join([*new_params, *new_state])},",
+        "        t += 1",
+        "        done += 1",
+        "except (OverflowError, ZeroDivisionError, ValueError):",
+        "    return done, P_, S_, 'raised'",
+        "return done, P_, S_, None",
+    ]
+    state_tuple = f"({', '.join(state_names)}{',' if len(state_names) == 1 else ''})"
+    param_tuple = f"({', '.join(params)}{',' if len(params) == 1 else ''})"
+    lines = ["def run(P, S, rows, order, eta, t, outputs, before):"]
+    for line in body:
+        if line:
+            lines.append("    " + line.replace("P_", param_tuple).replace("S_", state_tuple))
+    return compile_source("\n".join(lines) + "\n", "run", namespace())

@@ -1,0 +1,55 @@
+"""The fast training loops give exactly the numbers of the general one."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES
+from networks import random_network
+
+import derive
+from derive.trace import _train_fused, _train_general
+
+FIELDS = ("epochs", "offsets", "rows", "outputs", "params", "gradients", "updated", "state", "losses", "rates")
+
+
+def same_trace(a, b):
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape, name
+        assert np.array_equal(np.asarray(x, dtype=float), np.asarray(y, dtype=float)), name
+    assert a.diverged == b.diverged
+
+
+@pytest.mark.parametrize("seed,activation,optimizer", [(0, "tanh", "sgd"), (1, "relu", "adam"), (2, "sigmoid", "rmsprop")])
+def test_fused_loop_equals_the_general_loop(seed, activation, optimizer):
+    spec = random_network(seed, activation, "bce", batch_size=1, epochs=3)
+    spec["training"] = {**spec["training"], "optimizer": optimizer, "shuffle": True, "seed": seed,
+                        "frozen": ("c",)}
+    problem = derive.Problem.build(**spec)
+    same_trace(_train_fused(problem), _train_general(problem))
+
+
+def test_divergence_is_found_at_the_same_step_by_both_loops():
+    problem = derive.load(EXAMPLES / "seed_a_linear_regression.toml")
+    import dataclasses
+
+    problem = dataclasses.replace(problem, training=dataclasses.replace(problem.training, learning_rate=10, epochs=200))
+    fused, general = _train_fused(problem), _train_general(problem)
+    assert fused.diverged is not None and fused.diverged["step"] > 10
+    same_trace(fused, general)
+
+
+def test_same_seed_same_order_and_different_seeds_differ():
+    spec = random_network(4, "tanh", "mse", batch_size=2, epochs=3)
+    spec["training"] = {**spec["training"], "shuffle": True, "seed": 7}
+    first = derive.Problem.build(**spec).train()
+    again = derive.Problem.build(**spec).train()
+    assert [s.rows for s in first.steps] == [s.rows for s in again.steps]
+    spec["training"]["seed"] = 8
+    other = derive.Problem.build(**spec).train()
+    assert [s.rows for s in first.steps] != [s.rows for s in other.steps]
+    # every epoch feeds every row exactly once
+    for epoch in (1, 2, 3):
+        rows = sorted(r for s in first.steps if s.epoch == epoch for r in s.rows)
+        assert rows == list(range(5))
