@@ -35,3 +35,34 @@ def seed_a_problem(n: int, **training) -> derive.Problem:
 
 def verdict(name: str, ratio: float, target: str, ok: bool) -> str:
     return f"{name:<12} {ratio:8.2f}x   target {target:<8} {'met' if ok else 'NOT met'}"
+
+
+def network_spec(widths: list[int], n_rows: int = 4) -> dict:
+    """A sigmoid network of explicit nodes, e.g. [2, 16, 16, 1]: h<layer>_<j> = sigmoid(sum w x + b)."""
+    rng = np.random.default_rng(0)
+    inputs = [f"x{i}" for i in range(widths[0])]
+    nodes, params, previous = {}, {}, inputs
+    for layer, width in enumerate(widths[1:], start=1):
+        names = []
+        for j in range(width):
+            terms = []
+            for i, source in enumerate(previous):
+                w = f"w{layer}_{i}_{j}"
+                params[w] = float(rng.normal(scale=0.5))
+                terms.append(f"{w}*{source}")
+            params[f"b{layer}_{j}"] = 0.0
+            name = f"h{layer}_{j}"
+            nodes[name] = f"sigmoid({' + '.join(terms)} + b{layer}_{j})"
+            names.append(name)
+        previous = names
+    nodes["L"] = f"({previous[0]} - y)**2"
+    data = {x: rng.normal(size=n_rows).tolist() for x in inputs}
+    data["y"] = rng.uniform(size=n_rows).tolist()
+    return dict(inputs=inputs, targets=["y"], nodes=nodes, loss="L", params=params, data=data, learning_rate=0.1)
+
+
+def load(spec: dict) -> derive.Problem:
+    """Build, derive and compile: everything done once before training."""
+    problem = derive.Problem.build(**spec)
+    problem.kernel, problem.stepper, problem.loop  # noqa: B018 (compiled on first use)
+    return problem

@@ -104,13 +104,14 @@ def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = F
     Python identifier. With shared=True common subexpressions are computed once; with rounding,
     every assigned value is passed through _round as it is made.
     """
-    printer = ExactCodePrinter() if exact else FloatCodePrinter()
+    # Terms are printed in the order they are held; sorting them costs time and changes nothing.
+    printer = ExactCodePrinter({"order": "none"}) if exact else FloatCodePrinter({"order": "none"})
     if rounding:
         shared = False
         assignments = [(t, _Rounded(e)) for t, e in assignments]
     targets = [t for t, _ in assignments]
     exprs = [e for _, e in assignments]
-    if not (shared and exprs):
+    if not (shared and len(exprs) > 1):
         return [f"{t} = {printer.doprint(e)}" for t, e in zip(targets, exprs)]
     common, exprs = sympy.cse(exprs, symbols=sympy.numbered_symbols(temp_prefix), order="none")
     # A common subexpression may use a target assigned earlier, so emit each one just

@@ -54,20 +54,24 @@ def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
     trained = graph.params if trained is None else trained
     node_names = graph.node_names
     differentiable = set(graph.params) | set(node_names)
-    parents = {name: tuple(sorted({s.name for s in expr.free_symbols} & differentiable,
-                                  key=_order_key(graph)))
+    position = _order_key(graph)
+    parents = {name: tuple(sorted({s.name for s in expr.free_symbols} & differentiable, key=position))
                for name, expr in graph.nodes}
 
     # Local partial on every edge, rewritten in terms of the node's own value where it appears.
     edges: list[tuple[str, str]] = []
     local: dict[tuple[str, str], sympy.Expr] = {}
     for name, expr in graph.nodes:
+        outer, inner = _outer(expr, symbol(name))
+        # The terms of a sum that hold each parent, found in one pass (not one pass per parent).
+        terms: dict[sympy.Symbol, list] = {}
+        for term in (inner.args if inner.is_Add else (inner,)):
+            for s in term.free_symbols:
+                terms.setdefault(s, []).append(term)
         for parent in parents[name]:
-            partial = sympy.diff(expr, symbol(parent))
-            if not expr.is_Symbol and not expr.is_Add and not expr.is_Mul:
-                partial = partial.subs(expr, symbol(name))
+            by = symbol(parent)
             edges.append((name, parent))
-            local[(name, parent)] = partial
+            local[(name, parent)] = outer * sympy.Add(*(_diff(term, by) for term in terms[by]))
 
     children: dict[str, list[str]] = {n: [] for n in (*graph.params, *node_names)}
     for name, parent in edges:
@@ -84,6 +88,23 @@ def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
             known[delta_symbol(name)] = delta[name]
     gradient = {p: _chain(children[p], p).xreplace(known) for p in trained}
     return Derivation(graph, tuple(edges), local, delta, gradient)
+
+
+def _outer(expr: sympy.Expr, own: sympy.Symbol) -> tuple[sympy.Expr, sympy.Expr]:
+    """For a node f(u) of one argument: (f'(u) written with the node's own value, u), so that
+    d(node)/d(parent) = f'(u) du/d(parent) and f' is found once; otherwise (1, expr)."""
+    if isinstance(expr, sympy.Function) and len(expr.args) == 1:
+        return expr.fdiff(1).xreplace({expr: own}), expr.args[0]
+    return sympy.Integer(1), expr
+
+
+def _diff(expr: sympy.Expr, by: sympy.Symbol) -> sympy.Expr:
+    """d(expr)/d(by), with a quick path for a product that holds `by` once as a factor."""
+    if expr.is_Mul and expr.args.count(by) == 1:
+        rest = [a for a in expr.args if a != by]
+        if not any(by in a.free_symbols for a in rest):  # w*x by w is x, without asking SymPy
+            return sympy.Mul(*rest)
+    return expr.diff(by)
 
 
 def _chain(children: list[str], name: str) -> sympy.Expr:

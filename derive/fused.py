@@ -3,7 +3,7 @@ number kept in flat arrays. Used where it gives the same numbers as the general 
 from __future__ import annotations
 
 from .codegen import compile_source, namespace, straight_line
-from .kernel import kernel_assignments, unpack
+from .kernel import unpack
 from .optimizers import stepper_assignments
 
 
@@ -13,12 +13,14 @@ def compile_loop(problem):
     before each step. Returns (steps done, P, S, stopped): stopped is None when every step was
     done, else the step at `order[steps done]` gave a non-finite number or raised, and is left to
     the general loop, which says where."""
-    derivation, rule = problem.derivation, problem.stepper.rule
-    params, columns, kernel, results = kernel_assignments(derivation)
+    rule = problem.stepper.rule
+    params, columns, results = (list(names) for names in problem.kernel.names)
     update, new_params, new_state, state_names = stepper_assignments(rule, problem.graph.params,
                                                                      problem.training.frozen)
     carried = params + state_names
-    check = " + ".join(dict.fromkeys([*results, *new_params, *new_state]))
+    checked = list(dict.fromkeys([*results, *new_params, *new_state]))
+    # A long chain of + nests too deep for Python's compiler; sum() of a tuple does not.
+    check = " + ".join(checked) if len(checked) <= 100 else f"sum(({', '.join(checked)},))"
     body = [
         *unpack("P", params), *unpack("S", state_names),
         "keep_outputs, keep_before = outputs.extend, before.extend",
@@ -26,7 +28,7 @@ def compile_loop(problem):
         "try:",
         "    for r in order:",
         *(f"        {line}" for line in unpack("rows[r]", columns)),
-        *(f"        {line}" for line in straight_line(kernel)),
+        *(f"        {line}" for line in problem.kernel.lines),
         *(f"        {line}" for line in straight_line(update, shared=False)),
         # inf - inf and nan - nan are nan: one comparison finds any non-finite number.
         f"        check = {check}",

@@ -1,6 +1,7 @@
 """Named nodes in evaluation order over inputs, targets and parameters: the model as a DAG."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import sympy
 from .errors import SpecError
 
 
+@functools.lru_cache(maxsize=None)
 def symbol(name: str) -> sympy.Symbol:
     """The one real symbol derive uses for a name (real, so |x|' is sign(x))."""
     return sympy.Symbol(name, real=True)

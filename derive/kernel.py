@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .codegen import compile_function
+from .codegen import compile_source, namespace, straight_line
 from .derivation import Derivation, delta_symbol, local_symbol
 from .graph import symbol
 
@@ -13,13 +13,16 @@ from .graph import symbol
 @dataclass(frozen=True)
 class Kernel:
     """`row(P, R)` takes parameter values and one data row (inputs then targets) and returns
-    one flat tuple: node values, local partials (in `edges` order), deltas, gradients."""
+    one flat tuple: node values, local partials (in `edges` order), deltas, gradients.
+    `lines` is its body as statements over p0.., c0.. giving `results` (for fused loops)."""
 
     row: object
     nodes: tuple[str, ...]
     edges: tuple[tuple[str, str], ...]
     params: tuple[str, ...]
     loss_index: tuple[int, ...]
+    lines: tuple[str, ...] = ()
+    names: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
     @property
     def slices(self) -> dict[str, slice]:
@@ -29,20 +32,27 @@ class Kernel:
 
 
 def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -> Kernel:
-    """Compile the derivation into one straight-line function, common subexpressions shared.
+    """Compile the derivation into one straight-line function.
 
-    With `rounding`, every shown quantity is rounded as it is made (carry = "rounded")."""
+    Common subexpressions are shared within each node's value and local partials (where they
+    arise: sigma(u)(1 - sigma(u)) for every edge into a sigmoid node), so the cost stays linear in
+    the size of the graph. With `rounding`, every shown quantity is rounded as it is made."""
     graph = derivation.graph
-    params, columns, assignments, results = kernel_assignments(derivation)
-    body = compile_function("row", ["P", "R"], assignments, results, exact=exact,
-                            prologue=unpack("P", params) + unpack("R", columns), rounding=rounding)
+    params, columns, groups, results = kernel_assignments(derivation)
+    lines = []
+    for index, (assignments, shared) in enumerate(groups):
+        lines += straight_line(assignments, exact, shared, rounding is not None, temp_prefix=f"_t{index}_")
+    source = ["def row(P, R):", *(f"    {line}" for line in unpack("P", params) + unpack("R", columns) + lines),
+              f"    return ({', '.join(results)},)"]
+    row = compile_source("\n".join(source) + "\n", "row", namespace(exact, rounding))
     loss_index = tuple(graph.node_names.index(name) for name in graph.loss)
-    return Kernel(body, graph.node_names, derivation.edges, graph.params, loss_index)
+    return Kernel(row, graph.node_names, derivation.edges, graph.params, loss_index, tuple(lines),
+                  (tuple(params), tuple(columns), tuple(results)))
 
 
 def kernel_assignments(derivation: Derivation):
-    """(parameter names p0.., column names c0.., assignments, result names) of one row's step:
-    node values v0.., local partials l0.., deltas D0.., gradients g0.."""
+    """(parameter names p0.., column names c0.., groups of (assignments, share subexpressions),
+    result names) of one row's step: node values v0.., local partials l0.., deltas D0.., gradients g0.."""
     graph = derivation.graph
     rename: dict[sympy.Symbol, sympy.Symbol] = {}
     params = [f"p{i}" for i in range(len(graph.params))]
@@ -57,20 +67,17 @@ def kernel_assignments(derivation: Derivation):
     for i, (node, parent) in enumerate(derivation.edges):
         rename[local_symbol(node, parent)] = sympy.Symbol(f"l{i}", real=True)
 
-    assignments: list[tuple[str, sympy.Expr]] = []
-    for i, (_, expr) in enumerate(graph.nodes):
-        assignments.append((f"v{i}", expr.xreplace(rename)))
+    index = {name: i for i, name in enumerate(graph.node_names)}
+    groups: list[list] = [[(f"v{i}", expr.xreplace(rename))] for i, (_, expr) in enumerate(graph.nodes)]
     for i, edge in enumerate(derivation.edges):
-        assignments.append((f"l{i}", derivation.local[edge].xreplace(rename)))
-    for i, name in reversed(list(enumerate(graph.node_names))):
-        assignments.append((f"D{i}", derivation.delta[name].xreplace(rename)))
-    for i, name in enumerate(graph.params):
-        assignments.append((f"g{i}", derivation.gradient[name].xreplace(rename)))
+        groups[index[edge[0]]].append((f"l{i}", derivation.local[edge].xreplace(rename)))
+    chain = [(f"D{i}", derivation.delta[name].xreplace(rename)) for i, name in reversed(list(enumerate(graph.node_names)))]
+    chain += [(f"g{i}", derivation.gradient[name].xreplace(rename)) for i, name in enumerate(graph.params)]
 
     n = len(graph.nodes)
     results = ([f"v{i}" for i in range(n)] + [f"l{i}" for i in range(len(derivation.edges))]
                + [f"D{i}" for i in range(n)] + [f"g{i}" for i in range(len(graph.params))])
-    return params, columns, assignments, results
+    return params, columns, [(g, True) for g in groups] + [(chain, False)], results
 
 
 def unpack(array: str, names: list[str]) -> list[str]:

@@ -138,11 +138,12 @@ class Problem:
         ...                   loss="L", params={w: 0.5}, data={"x": [1, 2], "y": [2, 4]}, learning_rate=0.1)
         """
         known = {_name(s) for group in (inputs, targets, params, nodes) for s in group}
+        table = {n: symbol(n) for n in known}
         exprs, display = {}, {}
         for key, expr in nodes.items():
             if isinstance(expr, str):
-                display[_name(key)] = parse(expr, {n: symbol(n) for n in known}, evaluate=False)
-                expr = parse(expr, {n: symbol(n) for n in known})
+                display[_name(key)] = parse(expr, table, evaluate=False)
+                expr = parse(expr, table)
             elif not isinstance(expr, sympy.Basic):
                 expr = sympy.Float(expr) if isinstance(expr, float) else sympy.Integer(expr)
             exprs[_name(key)] = expr.xreplace({s: symbol(s.name) for s in expr.free_symbols})
