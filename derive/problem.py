@@ -87,6 +87,13 @@ class Problem:
         return np.stack([self.data[c] for c in self.graph.columns], axis=1).tolist()
 
     @cached_property
+    def batch_kernel(self):
+        """The row's step run on NumPy arrays of a batch's columns (vectorised over rows)."""
+        from .codegen import recompile_for_numpy
+
+        return recompile_for_numpy(self.kernel.row)
+
+    @cached_property
     def loop(self):
         """The generated loop that runs one-row steps with the update inlined (see fused.py)."""
         from .fused import compile_loop

@@ -148,8 +148,6 @@ class Report:
 
     def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS, slotted: bool = False) -> list[dict]:
         """Table rows (1-based numbers) of the data; long data shows its first rows and the current ones."""
-        problem = self.problem
-        indices = list(indices)
         if len(indices) > limit:
             # Long data: the statement shows its first rows, a step the rows it feeds.
             indices = sorted(current)[:limit] if current else indices[:limit]

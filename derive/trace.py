@@ -1,6 +1,7 @@
 """The training loop: SGD over batches, producing a Trace of numbers only."""
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Sequence
@@ -10,7 +11,6 @@ from functools import cached_property
 import numpy as np
 
 from .codegen import recompile_for_numpy
-from .optimizers import compile_stepper, make_rule
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Trace:
     epochs: np.ndarray
     offsets: np.ndarray
     rows: np.ndarray
-    outputs: np.ndarray
+    table: object  # every row's values, partials, deltas and gradients: an array, or a function making it
     params: np.ndarray
     gradients: np.ndarray
     updated: np.ndarray
@@ -49,6 +49,12 @@ class Trace:
     losses: np.ndarray
     rates: np.ndarray
     diverged: dict | None = None
+
+    @cached_property
+    def outputs(self) -> np.ndarray:
+        """One row per data row fed: node values, local partials, deltas, gradients (made when first
+        asked for, so that a run whose rows nobody reads does not copy them)."""
+        return self.table() if callable(self.table) else self.table
 
     @property
     def steps(self) -> "Steps":
@@ -135,9 +141,97 @@ def batches(n_rows: int, batch_size: int | None, epochs: int, shuffle: bool, see
 def train(problem) -> Trace:
     """Train `problem` and return its Trace; a non-finite number stops training at that step."""
     settings = problem.training
-    if not problem.exact_arithmetic and (settings.batch_size == 1 or problem.n_rows == 1):
+    if problem.exact_arithmetic:
+        return _train_general(problem)
+    if settings.batch_size == 1 or problem.n_rows == 1:
         return _train_fused(problem)
-    return _train_general(problem)
+    return _train_batched(problem)
+
+
+def _train_batched(problem) -> Trace:
+    """Several rows per step in floating point: the row's step runs on NumPy arrays of the
+    batch's columns (vectorised over rows); the batch loss and gradient are their means."""
+    kernel, stepper, graph, settings = problem.kernel, problem.stepper, problem.graph, problem.training
+    batch_row = problem.batch_kernel
+    columns = [np.asarray(problem.data[c], dtype=float) for c in graph.columns]
+    width, grad_slice = kernel.slices["gradients"].stop, kernel.slices["gradients"]
+    loss_index = list(kernel.loss_index)
+    params = tuple(float(problem.initial[p]) for p in graph.params)
+    state = tuple(float(v) for v in stepper.initial_state())
+    blocks, rows_kept, sizes, per_step = [], [], [], {k: [] for k in ("epochs", "params", "grads", "state", "loss", "rates")}
+    diverged = None
+    for t, (epoch, batch) in enumerate(_batch_indices(problem.n_rows, settings), start=1):
+        values = tuple(c[batch] for c in columns)
+        m = len(values[0]) if values else (batch.stop - batch.start if isinstance(batch, slice) else len(batch))
+        with np.errstate(all="ignore"):
+            out = batch_row(params, values)
+            loss = float(np.mean(sum(out[i] for i in loss_index)))
+            grads = tuple(float(np.mean(g)) for g in out[grad_slice])
+        # Any infinite or NaN number in the rows reaches the mean of the loss or of a gradient.
+        if not (math.isfinite(loss) and all(math.isfinite(g) for g in grads)):
+            rows = [[float(c[r]) for c in columns] for r in np.atleast_1d(np.arange(problem.n_rows)[batch])]
+            table = _table([out], [m], width)
+            diverged = _locate(problem, params, rows, t, [tuple(r) for r in table.tolist()])
+            break
+        rate = float(problem.schedule(epoch))
+        _, result, diverged = _update(problem, params, grads, state, rate, t)
+        if diverged:
+            break
+        blocks.append(out)
+        rows_kept.append(np.arange(problem.n_rows)[batch])
+        sizes.append(m)
+        params, state, before = result[:len(params)], result[len(params):], params
+        for key, value in (("epochs", epoch), ("params", before), ("grads", grads), ("state", state),
+                           ("loss", loss), ("rates", rate)):
+            per_step[key].append(value)
+    n, p = len(sizes), len(graph.params)
+    kept = np.array(per_step["params"], dtype=float).reshape(n, p)
+    updated = np.vstack([kept[1:], np.array(params, dtype=float).reshape(1, p)])[:n]
+    outputs = functools.partial(_table, blocks, sizes, width)
+    return Trace(problem=problem, epochs=np.array(per_step["epochs"], dtype=int),
+                 offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
+                 rows=np.concatenate(rows_kept) if rows_kept else np.zeros(0, dtype=int),
+                 table=outputs, params=kept, gradients=np.array(per_step["grads"], dtype=float).reshape(n, p),
+                 updated=updated, state=np.array(per_step["state"], dtype=float).reshape(n, len(state)),
+                 losses=np.array(per_step["loss"], dtype=float), rates=np.array(per_step["rates"], dtype=float),
+                 diverged=diverged)
+
+
+def _table(blocks, sizes, width: int) -> np.ndarray:
+    """The rows' values as one table, from each step's quantities (arrays, or numbers that are
+    the same in every row)."""
+    table = np.empty((sum(sizes), width), order="F")  # column by column: contiguous writes
+    start = 0
+    for quantities, m in zip(blocks, sizes):
+        for j, column in enumerate(quantities):
+            table[start:start + m, j] = column
+        start += m
+    return table
+
+
+def _batch_indices(n_rows: int, settings):
+    """(epoch, rows) for every step as NumPy indices (a slice where rows run in order), in the
+    same order as batches()."""
+    size = n_rows if settings.batch_size is None else settings.batch_size
+    rng = np.random.default_rng(settings.seed)
+    for epoch in range(1, settings.epochs + 1):
+        order = rng.permutation(n_rows) if settings.shuffle else None
+        for start in range(0, n_rows, size):
+            yield epoch, (order[start:start + size] if order is not None else slice(start, min(start + size, n_rows)))
+
+
+def _update(problem, params, grads, state, rate, t):
+    """The optimiser's step: (ok, new parameters and state, diverged or None)."""
+    exact = problem.exact_arithmetic
+    try:
+        result = problem.stepper.update(params, grads, state, rate, t)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        result = (math.inf,) * (len(params) + len(state))
+    bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), exact)]
+    if bad:
+        name = problem.graph.params[bad[0]]
+        return False, None, {"step": t, "quantity": f"updated.{name}", "value": _describe(result[bad[0]])}
+    return True, tuple(result), None
 
 
 def _train_fused(problem) -> Trace:
@@ -180,7 +274,7 @@ def _train_fused(problem) -> Trace:
     updated = np.vstack([kept[1:, :p], np.array(params, dtype=float).reshape(1, p)])
     after = np.vstack([kept[1:, p:], np.array(state, dtype=float).reshape(1, len(state))])
     return Trace(problem=problem, epochs=np.array(epochs, dtype=int), offsets=np.arange(n + 1),
-                 rows=np.array(order_kept, dtype=int), outputs=outs, params=kept[:, :p],
+                 rows=np.array(order_kept, dtype=int), table=outs, params=kept[:, :p],
                  gradients=outs[:, kernel.slices["gradients"]], updated=updated[:n], state=after[:n],
                  losses=outs[:, list(kernel.loss_index)].sum(axis=1), rates=np.array(rates, dtype=float),
                  diverged=diverged)
@@ -195,7 +289,7 @@ def _epoch_orders(n_rows: int, settings):
 
 def _general_step(problem, params, state, batch_rows, rate, t):
     """One step by the general code: (row outputs, new parameters and state, diverged or None)."""
-    kernel, stepper, graph = problem.kernel, problem.stepper, problem.graph
+    kernel = problem.kernel
     exact = problem.exact_arithmetic
     try:
         outputs = [kernel.row(params, row) for row in batch_rows]
@@ -207,14 +301,8 @@ def _general_step(problem, params, state, batch_rows, rate, t):
     grad_slice = kernel.slices["gradients"]
     grads = outputs[0][grad_slice] if m == 1 else \
         tuple(sum(column) / m for column in zip(*(o[grad_slice] for o in outputs)))
-    try:
-        result = stepper.update(params, grads, state, rate, t)
-    except (OverflowError, ZeroDivisionError, ValueError):
-        result = (math.inf,) * (len(params) + len(state))
-    bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), exact)]
-    if bad:
-        return None, None, {"step": t, "quantity": f"updated.{graph.params[bad[0]]}", "value": _describe(result[bad[0]])}
-    return outputs, tuple(result), None
+    _, result, diverged = _update(problem, params, grads, state, rate, t)
+    return (None, None, diverged) if diverged else (outputs, result, None)
 
 
 def _train_general(problem) -> Trace:
@@ -255,15 +343,10 @@ def _train_general(problem) -> Trace:
             loss = rounding(sum(sum(o[i] for i in loss_index) for o in outputs) / m)
             grads = tuple(rounding(sum(column) / m) for column in zip(*(o[grad_slice] for o in outputs)))
         rate = rate_of(epoch)
-        try:
-            result = stepper.update(params, grads, state, rate, t)
-        except (OverflowError, ZeroDivisionError, ValueError):
-            result = (math.inf,) * (len(params) + len(state))
-        new_params, new_state = result[:len(params)], result[len(params):]
-        if not _finite(new_params, exact):
-            bad = next(i for i, v in enumerate(new_params) if not _finite((v,), exact))
-            diverged = {"step": t, "quantity": f"updated.{graph.params[bad]}", "value": _describe(new_params[bad])}
+        _, result, diverged = _update(problem, params, grads, state, rate, t)
+        if diverged:
             break
+        new_params, new_state = result[:len(params)], result[len(params):]
         record["epochs"].append(epoch)
         record["rows"].extend(batch)
         record["offsets"].append(record["offsets"][-1] + m)
@@ -283,7 +366,7 @@ def _train_general(problem) -> Trace:
         epochs=np.array(record["epochs"], dtype=int),
         offsets=np.array(record["offsets"], dtype=int),
         rows=np.array(record["rows"], dtype=int),
-        outputs=np.array(record["outputs"], dtype=dtype).reshape(-1, width),
+        table=np.array(record["outputs"], dtype=dtype).reshape(-1, width),
         params=np.array(record["params"], dtype=dtype).reshape(-1, len(graph.params)),
         gradients=np.array(record["gradients"], dtype=dtype).reshape(-1, len(graph.params)),
         updated=np.array(record["updated"], dtype=dtype).reshape(-1, len(graph.params)),

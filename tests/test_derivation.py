@@ -62,5 +62,5 @@ def test_frozen_parameter_is_held():
 def test_local_partial_of_sigmoid_node_is_written_with_its_value():
     problem = derive.Problem.build(inputs=["x"], targets=[], nodes={"s": "sigmoid(w*x)", "L": "s"},
                                    loss="L", params={"w": 0.0}, data={"x": [1.0]}, learning_rate=1)
-    s, w, x = symbol("s"), symbol("w"), symbol("x")
+    s, x = symbol("s"), symbol("x")
     assert problem.derivation.local[("s", "w")] == x * s * (1 - s)

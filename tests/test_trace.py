@@ -53,3 +53,17 @@ def test_same_seed_same_order_and_different_seeds_differ():
     for epoch in (1, 2, 3):
         rows = sorted(r for s in first.steps if s.epoch == epoch for r in s.rows)
         assert rows == list(range(5))
+
+
+@pytest.mark.parametrize("batch_size,shuffle", [(2, False), (3, True), (None, False)])
+def test_vectorised_batches_equal_the_general_loop(batch_size, shuffle):
+    from derive.trace import _train_batched
+
+    spec = random_network(5, "sigmoid", "bce", batch_size=batch_size, epochs=2)
+    spec["training"] = {**spec["training"], "shuffle": shuffle, "seed": 3, "optimizer": "adam"}
+    problem = derive.Problem.build(**spec)
+    fast, slow = _train_batched(problem), _train_general(problem)
+    for name in FIELDS:
+        x, y = np.asarray(getattr(fast, name), dtype=float), np.asarray(getattr(slow, name), dtype=float)
+        # NumPy's exp and pairwise sums may differ from math's in the last bit.
+        assert x.shape == y.shape and np.allclose(x, y, rtol=1e-12, atol=1e-15), name
