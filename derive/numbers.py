@@ -73,6 +73,10 @@ class NumberFormat:
 
     def latex(self, value) -> str:
         """LaTeX, e.g. '-0.116', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
+        if type(value) is float and self.significant is None and not self.as_held:
+            fast = _fixed(value, self.precision) if math.isfinite(value) else None
+            if fast is not None:
+                return fast
         if self.exact and isinstance(value, sympy.Rational):
             if value.q == 1:
                 return str(value.p)

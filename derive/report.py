@@ -217,8 +217,10 @@ class Report:
         """What the step template shows of one step; every number in it is a token (see steps)."""
         worked, slot = self.worked, self.worked.slot
         rows = []
+        trace = self.trace
+        table = trace.outputs[trace.offsets[step.step - 1]:trace.offsets[step.step]].tolist()
         for position, row in enumerate(step.rows):
-            values = worked.row_values(step, row, position)
+            values = worked.outputs_values(step.params, row, table[position])
             rows.append({
                 "number": Markup(slot(str(row + 1))),
                 "forward": self.equations(worked.lines_forward(values)),

@@ -119,6 +119,7 @@ class Worked:
             "local": [(e, local_symbol(*e)) for e in derivation.edges],
             "gradients": [(p, _grad_symbol(p)) for p in graph.params],
         }
+        self._output_symbols = [s for group in ("nodes", "local", "deltas", "gradients") for _, s in self._keys[group]]
 
     def _overrides(self) -> dict:
         """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
@@ -171,7 +172,7 @@ class Worked:
         keys = self._keys
         single = len(step.rows) == 1
         data = self.problem.data
-        values = {s: data[c][row] for c, s in keys["columns"]}
+        values = {s: data[c].item(row) for c, s in keys["columns"]}
         values.update({s: step.params[p] for p, s in keys["params"]})
         for source, group in ((step.values, "nodes"), (step.deltas, "deltas"), (step.local, "local")):
             if single:
@@ -179,6 +180,15 @@ class Worked:
             else:
                 values.update({s: source[k][index] for k, s in keys[group]})
         values.update({s: step.row_gradients[p][index] for p, s in keys["gradients"]})
+        return values
+
+    def outputs_values(self, params: dict, row: int, outputs: list) -> dict:
+        """Every symbol's value for one row from the row's outputs in kernel order (node values,
+        local partials, deltas, gradients): the quick road from a trace's table."""
+        data = self.problem.data
+        values = {s: data[c].item(row) for c, s in self._keys["columns"]}
+        values.update({s: params[p] for p, s in self._keys["params"]})
+        values.update(zip(self._output_symbols, outputs))
         return values
 
     def lines_forward(self, values) -> list[Line]:
