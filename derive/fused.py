@@ -8,7 +8,8 @@ from .optimizers import stepper_assignments
 
 
 def compile_loop(problem):
-    """`run(P, S, rows, order, eta, t, outputs, before)` steps through `order` from parameters P and
+    """`run(P, S, X, order, eta, t, outputs, before)` steps through `order` (row numbers into the
+    data columns X, arrays of floats) from parameters P and
     state S, extending `outputs` with each row's outputs and `before` with the parameters and state
     before each step. Returns (steps done, P, S, stopped): stopped is None when every step was
     done, else the step at `order[steps done]` gave a non-finite number or raised, and is left to
@@ -22,12 +23,12 @@ def compile_loop(problem):
     # A long chain of + nests too deep for Python's compiler; sum() of a tuple does not.
     check = " + ".join(checked) if len(checked) <= 100 else f"sum(({', '.join(checked)},))"
     body = [
-        *unpack("P", params), *unpack("S", state_names),
+        *unpack("P", params), *unpack("S", state_names), *unpack("X", [f"X{j}" for j in range(len(columns))]),
         "keep_outputs, keep_before = outputs.extend, before.extend",
         "done = 0",
         "try:",
         "    for r in order:",
-        *(f"        {line}" for line in unpack("rows[r]", columns)),
+        *(f"        {c} = X{j}[r]" for j, c in enumerate(columns)),
         *(f"        {line}" for line in problem.kernel.lines),
         *(f"        {line}" for line in straight_line(update, shared=False)),
         # inf - inf and nan - nan are nan: one comparison finds any non-finite number.
@@ -45,7 +46,7 @@ def compile_loop(problem):
     ]
     state_tuple = f"({', '.join(state_names)}{',' if len(state_names) == 1 else ''})"
     param_tuple = f"({', '.join(params)}{',' if len(params) == 1 else ''})"
-    lines = ["def run(P, S, rows, order, eta, t, outputs, before):"]
+    lines = ["def run(P, S, X, order, eta, t, outputs, before):"]
     for line in body:
         if line:
             lines.append("    " + line.replace("P_", param_tuple).replace("S_", state_tuple))

@@ -238,7 +238,7 @@ def _train_fused(problem) -> Trace:
     """One row per step through the generated loop; a step it cannot finish goes through the
     general code, one step at a time, which records it or says where training diverged."""
     kernel, stepper, graph, settings = problem.kernel, problem.stepper, problem.graph, problem.training
-    rows = problem.rows
+    columns = problem.columns
     params = tuple(float(problem.initial[p]) for p in graph.params)
     state = tuple(float(v) for v in stepper.initial_state())
     outputs, before = array("d"), array("d")
@@ -248,7 +248,7 @@ def _train_fused(problem) -> Trace:
         rate = float(problem.schedule(epoch))
         position = 0
         while position < len(order) and diverged is None:
-            done, params, state, stopped = problem.loop(params, state, rows, order[position:], rate, t,
+            done, params, state, stopped = problem.loop(params, state, columns, order[position:], rate, t,
                                                         outputs, before)
             order_kept.extend(order[position:position + done])
             epochs.extend([epoch] * done)
@@ -257,7 +257,7 @@ def _train_fused(problem) -> Trace:
             if stopped is None:
                 break
             r = order[position]
-            out, new, diverged = _general_step(problem, params, state, [rows[r]], rate, t)
+            out, new, diverged = _general_step(problem, params, state, [[c[r] for c in columns]], rate, t)
             if diverged is None:
                 outputs.extend(out[0])
                 before.extend(params + state)
