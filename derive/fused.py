@@ -2,9 +2,9 @@
 number kept in flat arrays. Used where it gives the same numbers as the general loop."""
 from __future__ import annotations
 
-from .codegen import compile_source, namespace, straight_line
+from .codegen import compile_source, namespace
 from .kernel import unpack
-from .optimizers import stepper_assignments
+from .optimizers import stepper_lines
 
 
 def compile_loop(problem):
@@ -16,8 +16,7 @@ def compile_loop(problem):
     the general loop, which says where."""
     rule = problem.stepper.rule
     params, columns, results = (list(names) for names in problem.kernel.names)
-    update, new_params, new_state, state_names = stepper_assignments(rule, problem.graph.params,
-                                                                     problem.training.frozen)
+    update, new_params, new_state, state_names = stepper_lines(rule, problem.graph.params, problem.training.frozen)
     carried = params + state_names
     checked = list(dict.fromkeys([*results, *new_params, *new_state]))
     # A long chain of + nests too deep for Python's compiler; sum() of a tuple does not.
@@ -30,7 +29,7 @@ def compile_loop(problem):
         "    for r in order:",
         *(f"        {c} = X{j}[r]" for j, c in enumerate(columns)),
         *(f"        {line}" for line in problem.kernel.lines),
-        *(f"        {line}" for line in straight_line(update, shared=False)),
+        *(f"        {line}" for line in update),
         # inf - inf and nan - nan are nan: one comparison finds any non-finite number.
         f"        check = {check}",
         "        if check - check != 0.0:",

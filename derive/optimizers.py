@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .codegen import compile_function
+from .codegen import compile_source, namespace, straight_line
 from .errors import SpecError, closest
 from .expressions import parse
 
@@ -230,37 +230,46 @@ class Stepper:
 def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False,
                     rounding=None) -> Stepper:
     """Compile the rule unrolled over every parameter; frozen ones are returned unchanged."""
-    assignments, new_params, new_state, state_names = stepper_assignments(rule, params, frozen, exact)
+    lines, new_params, new_state, state_names = stepper_lines(rule, params, frozen, exact, rounding is not None)
     n = len(params)
     prologue = [f"{', '.join(f'p{i}' for i in range(n))}, = P", f"{', '.join(f'g{i}' for i in range(n))}, = G"]
     if state_names:
         prologue.append(f"{', '.join(state_names)}, = S")
-    function = compile_function("update", ["P", "G", "S", "eta", "t"], assignments,
-                                new_params + new_state, exact=exact, shared=False, prologue=prologue,
-                                rounding=rounding)
+    results = new_params + new_state
+    source = ["def update(P, G, S, eta, t):", *(f"    {line}" for line in prologue + lines),
+              f"    return ({', '.join(results)},)"]
+    function = compile_source("\n".join(source) + "\n", "update", namespace(exact, rounding))
     return Stepper(function, rule, tuple(name not in frozen for name in params))
 
 
-def stepper_assignments(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False):
-    """The rule unrolled over parameters p0.. with gradients g0.. and state s<i>_<j>: returns
-    (assignments, names of the new parameters, names of the new state, names of the state)."""
+_I = "_I_"  # stands for a parameter's number in the rule's statements, which are printed once
+
+
+def stepper_lines(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str], exact: bool = False,
+                  rounding: bool = False):
+    """The rule's statements for parameters p0.. with gradients g0.. and state s<i>_<j>, printed
+    once and numbered for each parameter: (statements, names of the new parameters, of the new
+    state, of the state)."""
     hyper = {sympy.Symbol(k, real=True): sympy.nsimplify(v) if exact else sympy.Float(v)
              for k, v in rule.hyper.items()}
-    assignments: list[tuple[str, sympy.Expr]] = []
-    new_params, new_state, state_names = [], [], []
+    state = {sympy.Symbol(s, real=True): sympy.Symbol(f"s{_I}_{j}", real=True) for j, s in enumerate(rule.state)}
+    current = {THETA: sympy.Symbol(f"p{_I}", real=True), GRAD: sympy.Symbol(f"g{_I}", real=True), **state}
+    assignments = []
+    for k, (target, expr) in enumerate(rule.assignments):
+        code = f"u{_I}_{k}"
+        assignments.append((code, expr.xreplace(hyper).xreplace(current)))
+        current[THETA if target == "theta" else sympy.Symbol(target, real=True)] = sympy.Symbol(code, real=True)
+    template = straight_line(assignments, exact, shared=False, rounding=rounding)
+    new_template = [str(current[THETA])], [str(current[s]) for s in state]
+    lines, new_params, new_state, state_names = [], [], [], []
     for i, name in enumerate(params):
-        state = {sympy.Symbol(s, real=True): sympy.Symbol(f"s{i}_{j}", real=True) for j, s in enumerate(rule.state)}
-        state_names.extend(str(v) for v in state.values())
-        current = {THETA: sympy.Symbol(f"p{i}", real=True), GRAD: sympy.Symbol(f"g{i}", real=True), **state}
+        number = lambda text: text.replace(_I, str(i))  # noqa: E731
+        state_names.extend(number(str(v)) for v in state.values())
         if name in frozen:
             new_params.append(f"p{i}")
-            new_state.extend(str(v) for v in state.values())
+            new_state.extend(number(str(v)) for v in state.values())
             continue
-        for k, (target, expr) in enumerate(rule.assignments):
-            code = f"u{i}_{k}"
-            assignments.append((code, expr.xreplace(hyper).xreplace(current)))
-            key = THETA if target == "theta" else sympy.Symbol(target, real=True)
-            current[key] = sympy.Symbol(code, real=True)
-        new_params.append(str(current[THETA]))
-        new_state.extend(str(current[s]) for s in state)
-    return assignments, new_params, new_state, state_names
+        lines.extend(number(line) for line in template)
+        new_params.append(number(new_template[0][0]))
+        new_state.extend(number(v) for v in new_template[1])
+    return lines, new_params, new_state, state_names

@@ -1,0 +1,15 @@
+"""Run every benchmark and print its ratio against the anchors measured in the same run:
+python benchmarks/run_all.py (exit code 1 if any target is not met)."""
+from __future__ import annotations
+
+import sys
+
+import bench_derivation
+import bench_engine
+import bench_full_batch
+import bench_memory
+import bench_render
+
+if __name__ == "__main__":
+    results = [module.main() for module in (bench_engine, bench_render, bench_derivation, bench_full_batch, bench_memory)]
+    sys.exit(0 if all(results) else 1)
