@@ -138,7 +138,7 @@ class Report:
             "columns": [self.tex(c) for c in graph.columns],
             "data": self.data_rows(range(problem.n_rows), set()),
             "n_rows": problem.n_rows,
-            "initial": [{"name": self.tex(p), "value": self.num(problem.initial[p])} for p in graph.params],
+            "initial": [{"name": self.tex(p), "value": self.given(problem.initial[p])} for p in graph.params],
             "learning_rate": self.num(problem.schedule(1)),
             "batch": batch, "order": order, "epochs": settings.epochs,
             "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
@@ -158,36 +158,40 @@ class Report:
         return [{"number": i + 1, "current": i in current, "cells": self.cells(i)} for i in indices]
 
     def cells(self, index: int) -> list[Markup]:
-        """A data row's cells, formatted once."""
+        """A data row's cells, formatted once, as given."""
         if index not in self._cells:
-            self._cells[index] = [self.num(self.problem.data[c][index]) for c in self.problem.graph.columns]
+            self._cells[index] = [self.given(self.problem.data[c].item(index)) for c in self.problem.graph.columns]
         return self._cells[index]
 
+    def given(self, value) -> Markup:
+        """A number from the spec (data, a starting value) as it was given, not rounded."""
+        fmt = self.worked.given_format
+        return Markup(f"${fmt.latex(value)}$" if self.fmt == "latex" else fmt.text(value))
+
     def graph(self) -> dict:
+        """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""
         graph = self.problem.graph
-        nodes = ([{"id": n, "tex": self.tex(n), "kind": "input"} for n in graph.inputs]
-                 + [{"id": n, "tex": self.tex(n), "kind": "target"} for n in graph.targets]
-                 + [{"id": n, "tex": self.tex(n), "kind": "param"} for n in graph.params]
-                 + [{"id": n, "tex": self.tex(n), "kind": "loss" if n in graph.loss else "node"}
-                    for n in graph.node_names])
+        kinds = ([(n, "input") for n in graph.inputs] + [(n, "target") for n in graph.targets]
+                 + [(n, "param") for n in graph.params]
+                 + [(n, "loss" if n in graph.loss else "node") for n in graph.node_names])
+        key = {name: Markup(f"n{i}") for i, (name, _) in enumerate(kinds)}
+        # Names are identifiers (letters, digits, _), so they are safe as labels as they are.
+        nodes = [{"id": key[n], "label": Markup(n), "tex": self.tex(n), "kind": kind} for n, kind in kinds]
         edges = [(s.name, n) for n, e in graph.nodes for s in sorted(e.free_symbols, key=str)]
-        level = {n["id"]: 0 for n in nodes}
+        level = {n: 0 for n, _ in kinds}
         for name, expr in graph.nodes:
             level[name] = 1 + max((level[s.name] for s in expr.free_symbols), default=0)
-        for p in graph.params:
-            children = [n for s, n in edges if s == p]
-            level[p] = max(0, min(level[c] for c in children) - 1) if children else 0
-        for t in graph.targets:
-            children = [n for s, n in edges if s == t]
-            level[t] = max(0, min(level[c] for c in children) - 1) if children else 0
+        for source in (*graph.params, *graph.targets):
+            children = [n for s, n in edges if s == source]
+            level[source] = max(0, min(level[c] for c in children) - 1) if children else 0
         columns: dict[int, list] = {}
-        for node in nodes:
-            columns.setdefault(level[node["id"]], []).append(node)
+        for node, (name, _) in zip(nodes, kinds):
+            columns.setdefault(level[name], []).append(node)
         for lvl, members in columns.items():
             for i, node in enumerate(members):
                 node["x"] = 2.6 * lvl
                 node["y"] = -1.1 * i + 0.55 * (len(members) - 1)
-        return {"nodes": nodes, "edges": edges}
+        return {"nodes": nodes, "edges": [(key[a], key[b]) for a, b in edges]}
 
     def steps(self, env: jinja2.Environment, shown: int, statement: dict) -> Iterator[Markup]:
         """The steps shown in full, each rendered as the document asks for it.

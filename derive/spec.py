@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from array import array
 import math
 import re
@@ -15,11 +16,12 @@ import sympy
 from .errors import ExpressionError, SpecError, closest
 from .expressions import parse
 from .graph import build_graph, symbol
+from .layers import expand_layers, initial_values, penalty_node
 from .optimizers import OPTION_NAMES
 from .problem import Problem, ReportSettings, TrainSettings, make_problem
 
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}
-MODEL_KEYS = ("inputs", "targets", "loss", "nodes")
+MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
 REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "names", "overrides", "notes")
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(/\s*\d+)?\s*$")
@@ -57,35 +59,65 @@ class _Reader:
 
     def problem(self) -> Problem:
         self.keys("", self.spec, SECTIONS)
-        for section in ("model", "params", "data", "train"):
+        model = self.spec.get("model", {})
+        needed = ("model", "data", "train") if isinstance(model, dict) and "layers" in model else \
+            ("model", "params", "data", "train")
+        for section in needed:
             if section not in self.spec:
                 raise SpecError(f"{self.name}: the [{section}] section is missing; see the spec format in the README.")
         for key, kind in SECTIONS.items():
             if key in self.spec and not isinstance(self.spec[key], kind):
                 raise self.fail(key, f"expected {'a table' if kind is dict else 'text'}, got {self.spec[key]!r}.")
         report = self.report_settings()
-        model = self.spec["model"]
         self.keys("model", model, MODEL_KEYS)
         inputs = self.names("model.inputs", model.get("inputs", []))
         targets = self.names("model.targets", model.get("targets", []))
-        params = list(self.spec["params"])
-        nodes_text = model.get("nodes")
-        if not isinstance(nodes_text, dict) or not nodes_text:
+        given = self.spec.get("params", {})
+        nodes_text, params, starting, names = self.layers(model, inputs)
+        params += [p for p in given if p not in params]
+        user_nodes = model.get("nodes", {})
+        if not isinstance(user_nodes, dict) or not (user_nodes or nodes_text):
             raise self.fail("model.nodes", "give at least one node, e.g. yhat = \"w*x + b\" under [model.nodes].")
+        nodes_text.update(user_nodes)
         loss = model.get("loss")
         if loss is None:
             raise self.fail("model.loss", "no loss node is named; set loss = \"L\" to the node that is the per-row loss.")
         losses = self.names("model.loss", [loss] if isinstance(loss, str) else loss)
+        if "penalty" in model:
+            try:
+                name, text = penalty_node(model["penalty"], params)
+            except SpecError as exc:
+                raise SpecError(f"{self.name}: {exc.message}") from None
+            nodes_text[name], losses = text, losses + [name]
         nodes, display = self.nodes(nodes_text, inputs + targets + params)
         try:
             graph = build_graph(inputs, targets, params, nodes, losses)
         except SpecError as exc:
             raise SpecError(f"{self.name}: {exc.message}") from None
-        initial = {p: self.number(f"params.{p}", v, report.exact) for p, v in self.spec["params"].items()}
+        initial = {p: (sympy.nsimplify(v, rational=True) if report.exact else v) for p, v in starting.items()}
+        initial.update({p: self.number(f"params.{p}", v, report.exact) for p, v in given.items()})
+        if names:
+            report = dataclasses.replace(report, names={**names, **report.names})
         data = self.data(graph.columns, report.exact)
         training = self.train_settings()
         title = self.spec.get("title", "")
         return make_problem(graph, display, initial, data, training, report, title, self.name, where=self.name)
+
+    def layers(self, model: dict, inputs: list[str]):
+        """Nodes, parameters, starting values and LaTeX names from [model] layers and init."""
+        if "layers" not in model:
+            if "init" in model:
+                raise self.fail("model.init", "init sets the starting values of layers; give layers too, or use [params].")
+            return {}, [], {}, {}
+        layers = model["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise self.fail("model.layers", "expected a list such as [{ size = 4, activation = \"relu\" }, { size = 1 }].")
+        try:
+            nodes, weights, biases, names, _ = expand_layers(inputs, layers)
+            starting = initial_values(weights, biases, model.get("init", "zeros"))
+        except SpecError as exc:
+            raise SpecError(f"{self.name}: {exc.message}") from None
+        return nodes, weights + biases, starting, names
 
     def keys(self, where: str, table: dict, known) -> None:
         for key in table:

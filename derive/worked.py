@@ -18,6 +18,11 @@ GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lamb
                "alpha": r"\alpha", "beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "lr_decay": r"\gamma"}
 
 
+def primed(tex: str) -> str:
+    """The updated value's name: w_{1}', or {w^{(1)}_{11}}' where a prime would be a second superscript."""
+    return f"{{{tex}}}'" if "^" in tex else f"{tex}'"
+
+
 def latex_name(name: str, names: Mapping[str, str]) -> str:
     """A name's LaTeX: the spec's [report.names], else SymPy's convention (w1 -> w_{1}, eta -> \\eta),
     with multi-letter plain names set upright-italic as one word (AD -> \\mathit{AD})."""
@@ -109,7 +114,7 @@ class Worked:
         self.formats = self._overrides()
         self.recorder: list[str] | None = None
         self.given = {ETA, *self.updates.hyper}
-        self.given_format = NumberFormat(significant=6, exact=problem.report.exact)
+        self.given_format = NumberFormat(significant=10, exact=problem.report.exact)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -268,11 +273,11 @@ class _UpdateFormulas:
             for t in assigned - {"theta", *self.rule.state}:
                 names[sympy.Symbol(t, real=True)] = f"{latex_name(t, {})}_{{t}}"
             if "theta" in assigned:
-                names[THETA] = f"{theta}'"
+                names[THETA] = primed(theta)
             for s in self.rule.state:
                 tex = latex_name(s, {})
                 names[sympy.Symbol(s, real=True)] = f"{tex}_{{t}}" if s in assigned else f"{tex}_{{t-1}}"
-            lhs = f"{theta}'" if target == "theta" else f"{latex_name(target, {})}_{{t}}"
+            lhs = primed(theta) if target == "theta" else f"{latex_name(target, {})}_{{t}}"
             formulas.append(_formula(lhs, expr, names, as_written=bool(self.rule.display)))
             assigned.add(target)
         return formulas

@@ -12,7 +12,7 @@ from conftest import EXAMPLES
 def test_every_example_spec_has_a_test_here():
     tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml",
               "seed_a_momentum.toml", "seed_a_adam.toml", "logistic_regression.toml",
-              "softmax_three_classes.toml"}
+              "softmax_three_classes.toml", "layers_three_four_one.toml"}  # the last: tests/test_layers.py
     tested |= set(EXTRA_TESTED)
     assert {p.name for p in EXAMPLES.glob("*.toml")} <= tested
 

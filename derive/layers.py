@@ -1,0 +1,114 @@
+"""Dense layers, starting values and penalties written briefly in [model], expanded into named nodes."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .errors import SpecError, closest
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softplus", "elu", "linear")
+INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")
+
+
+def expand_layers(inputs: Sequence[str], layers: Sequence[Mapping], where: str = "model.layers"):
+    """Nodes and parameter names for dense layers over `inputs`.
+
+    Layer k (1-based) has units j = 1..size: z<k>_<j> = sum_i w<k>_<i>_<j> * (input i) + b<k>_<j>,
+    and h<k>_<j> = activation(z<k>_<j>) (for "linear", h<k>_<j> is the sum itself). Returns
+    (nodes as strings, weight names, bias names, LaTeX names, the last layer's node names).
+    """
+    nodes: dict[str, str] = {}
+    weights, biases, names = [], [], {}
+    previous = list(inputs)
+    for k, layer in enumerate(layers, start=1):
+        field = f"{where}[{k}]"
+        if not isinstance(layer, Mapping):
+            raise SpecError(f"{field}: expected a table such as {{ size = 4, activation = \"relu\" }}.")
+        for key in layer:
+            if key not in ("size", "activation"):
+                raise SpecError(f"{field}.{key}: unknown key.{closest(key, ('size', 'activation'))} Use size and activation.")
+        size, activation = layer.get("size"), layer.get("activation", "linear")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise SpecError(f"{field}.size: expected a whole number of units of at least 1, got {size!r}.")
+        if activation not in ACTIVATIONS:
+            raise SpecError(f"{field}.activation: {activation!r} is not one of {', '.join(ACTIVATIONS)}."
+                            f"{closest(str(activation), ACTIVATIONS)}")
+        current = []
+        for j in range(1, size + 1):
+            terms = []
+            for i, source in enumerate(previous, start=1):
+                w = f"w{k}_{i}_{j}"
+                weights.append(w)
+                names[w] = rf"w^{{({k})}}_{{{i}{j}}}" if len(previous) < 10 and size < 10 else rf"w^{{({k})}}_{{{i},{j}}}"
+                terms.append(f"{w}*{source}")
+            b = f"b{k}_{j}"
+            biases.append(b)
+            names[b] = rf"b^{{({k})}}_{{{j}}}"
+            total = " + ".join(terms) + f" + {b}"
+            h = f"h{k}_{j}"
+            names[h] = rf"h^{{({k})}}_{{{j}}}"
+            if activation == "linear":
+                nodes[h] = total
+            else:
+                z = f"z{k}_{j}"
+                names[z] = rf"z^{{({k})}}_{{{j}}}"
+                nodes[z] = total
+                nodes[h] = f"{activation}({z})"
+            current.append(h)
+        previous = current
+    return nodes, weights, biases, names, previous
+
+
+def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: str = "model.init") -> dict[str, float]:
+    """Starting values: a constant ("zeros", "ones") or a seeded draw for the weights; biases are 0.
+
+    `init` is a name or a table {kind, seed, low, high, mean, std}; a truncated normal redraws
+    values more than two standard deviations from the mean, as TensorFlow's initialiser does.
+    """
+    options = {"kind": init} if isinstance(init, str) else dict(init or {"kind": "zeros"})
+    kind = options.pop("kind", None)
+    if kind not in INITS:
+        raise SpecError(f"{where}.kind: {kind!r} is not one of {', '.join(INITS)}.{closest(str(kind), INITS)}")
+    allowed = {"zeros": (), "ones": (), "uniform": ("seed", "low", "high"), "normal": ("seed", "mean", "std"),
+               "truncated_normal": ("seed", "mean", "std")}[kind]
+    for key, value in options.items():
+        if key not in allowed:
+            raise SpecError(f"{where}.{key}: not an option of {kind!r}.{closest(key, allowed)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{where}.{key}: expected a number, got {value!r}.")
+    rng = np.random.default_rng(int(options.get("seed", 0)))
+    n = len(weights)
+    if kind in ("zeros", "ones"):
+        drawn = np.full(n, 0.0 if kind == "zeros" else 1.0)
+    elif kind == "uniform":
+        drawn = rng.uniform(options.get("low", -0.5), options.get("high", 0.5), size=n)
+    else:
+        mean, std = options.get("mean", 0.0), options.get("std", 0.1)
+        if std <= 0:
+            raise SpecError(f"{where}.std: expected a number above 0, got {std!r}.")
+        drawn = rng.normal(mean, std, size=n)
+        while kind == "truncated_normal" and (far := np.abs(drawn - mean) > 2 * std).any():
+            drawn[far] = rng.normal(mean, std, size=int(far.sum()))
+    values = {w: round(float(v), 6) for w, v in zip(weights, drawn)}  # six decimals: a handout's starting values
+    values.update({b: 0.0 for b in biases})
+    return values
+
+
+def penalty_node(penalty, params: Sequence[str], where: str = "model.penalty") -> tuple[str, str]:
+    """An L1 or L2 penalty on chosen parameters as a node added to the loss: (name, expression)."""
+    if not isinstance(penalty, Mapping):
+        raise SpecError(f"{where}: expected a table such as {{ kind = \"l2\", weight = 0.01, params = [\"w1\"] }}.")
+    for key in penalty:
+        if key not in ("kind", "weight", "params"):
+            raise SpecError(f"{where}.{key}: unknown key.{closest(key, ('kind', 'weight', 'params'))}")
+    kind, weight, chosen = penalty.get("kind"), penalty.get("weight"), penalty.get("params", list(params))
+    if kind not in ("l1", "l2"):
+        raise SpecError(f"{where}.kind: {kind!r} is not \"l1\" or \"l2\".")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        raise SpecError(f"{where}.weight: expected a number above 0, got {weight!r}.")
+    for name in chosen:
+        if name not in params:
+            raise SpecError(f"{where}.params: {name!r} is not a parameter.{closest(str(name), params)}")
+    terms = [f"{p}**2" if kind == "l2" else f"abs({p})" for p in chosen]
+    return "R", f"{weight!r}*({' + '.join(terms)})"
