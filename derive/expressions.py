@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Mapping
 
 import sympy
@@ -119,7 +120,9 @@ def parse(text: str, symbols: Mapping[str, sympy.Symbol],
     if not text.strip():
         raise ExpressionError("the expression is empty; write a formula such as 'w1*x1 + b'.")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # '2x' makes Python warn on stderr before it refuses
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"{text!r} is not a valid expression ({exc.msg}).") from None
     except (RecursionError, MemoryError, ValueError):

@@ -171,27 +171,31 @@ class Report:
     def graph(self) -> dict:
         """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""
         graph = self.problem.graph
+        # Beyond a dozen parameters the figure shows the nodes alone: each edge carries its weight.
+        drawn = graph.params if len(graph.params) <= 12 else ()
         kinds = ([(n, "input") for n in graph.inputs] + [(n, "target") for n in graph.targets]
-                 + [(n, "param") for n in graph.params]
+                 + [(n, "param") for n in drawn]
                  + [(n, "loss" if n in graph.loss else "node") for n in graph.node_names])
         key = {name: Markup(f"n{i}") for i, (name, _) in enumerate(kinds)}
         # Names are identifiers (letters, digits, _), so they are safe as labels as they are.
         nodes = [{"id": key[n], "label": Markup(n), "tex": self.tex(n), "kind": kind} for n, kind in kinds]
-        edges = [(s.name, n) for n, e in graph.nodes for s in sorted(e.free_symbols, key=str)]
+        edges = [(s.name, n) for n, e in graph.nodes for s in sorted(e.free_symbols, key=str) if s.name in key]
         level = {n: 0 for n, _ in kinds}
         for name, expr in graph.nodes:
-            level[name] = 1 + max((level[s.name] for s in expr.free_symbols), default=0)
-        for source in (*graph.params, *graph.targets):
+            level[name] = 1 + max((level[s.name] for s in expr.free_symbols if s.name in level), default=0)
+        for source in (*drawn, *graph.targets):
             children = [n for s, n in edges if s == source]
             level[source] = max(0, min(level[c] for c in children) - 1) if children else 0
         columns: dict[int, list] = {}
         for node, (name, _) in zip(nodes, kinds):
             columns.setdefault(level[name], []).append(node)
+        spacing = min(1.1, 14 / max(len(m) for m in columns.values()))  # at most 14 cm tall
         for lvl, members in columns.items():
             for i, node in enumerate(members):
                 node["x"] = 2.6 * lvl
-                node["y"] = -1.1 * i + 0.55 * (len(members) - 1)
-        return {"nodes": nodes, "edges": [(key[a], key[b]) for a, b in edges]}
+                node["y"] = spacing * (-i + (len(members) - 1) / 2)
+        return {"nodes": nodes, "edges": [(key[a], key[b]) for a, b in edges],
+                "hidden_params": len(graph.params) - len(drawn)}
 
     def steps(self, env: jinja2.Environment, shown: int, statement: dict) -> Iterator[Markup]:
         """The steps shown in full, each rendered as the document asks for it.
