@@ -7,10 +7,21 @@ import sympy
 from sympy import Function, Heaviside, S
 
 
-class sigmoid(Function):
+class _Operator(Function):
+    """A function printed in LaTeX as its `tex` name applied to its arguments."""
+
+    tex = r"\operatorname{f}"
+
+    def _latex(self, printer, exp=None):
+        tex = r"%s\left(%s\right)" % (self.tex, ", ".join(printer._print(a) for a in self.args))
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
+class sigmoid(_Operator):
     """The logistic function 1 / (1 + e^(-x)); its derivative is sigmoid(x) (1 - sigmoid(x))."""
 
     nargs = 1
+    tex = r"\sigma"
 
     def fdiff(self, argindex=1):
         s = sigmoid(self.args[0])
@@ -25,15 +36,13 @@ class sigmoid(Function):
     def _eval_rewrite_as_exp(self, arg, **kwargs):
         return 1 / (1 + sympy.exp(-arg))
 
-    def _latex(self, printer, exp=None):
-        tex = r"\sigma\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
-class relu(Function):
+class relu(_Operator):
     """max(x, 0); its derivative is 1 for x > 0 and 0 otherwise (PyTorch: relu'(0) = 0)."""
 
     nargs = 1
+    tex = r"\operatorname{relu}"
 
     def fdiff(self, argindex=1):
         return Heaviside(self.args[0], 0)
@@ -47,9 +56,6 @@ class relu(Function):
     def _eval_rewrite_as_Max(self, arg, **kwargs):
         return sympy.Max(arg, 0)
 
-    def _latex(self, printer, exp=None):
-        tex = r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
 def numeric_sigmoid(x: float) -> float:
@@ -74,10 +80,11 @@ def numeric_sign(x: float) -> float:
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-class leaky_relu(Function):
+class leaky_relu(_Operator):
     """x for x > 0, else slope * x; its derivative at 0 is the slope, as in PyTorch."""
 
     nargs = 2
+    tex = r"\operatorname{leaky\_relu}"
 
     def fdiff(self, argindex=1):
         x, slope = self.args
@@ -86,15 +93,13 @@ class leaky_relu(Function):
         step = Heaviside(x, 0)
         return step + slope * (1 - step)
 
-    def _latex(self, printer, exp=None):
-        tex = r"\operatorname{leaky\_relu}\left(%s, %s\right)" % tuple(printer._print(a) for a in self.args)
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
-class softplus(Function):
+class softplus(_Operator):
     """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
 
     nargs = 1
+    tex = r"\operatorname{softplus}"
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
@@ -102,24 +107,19 @@ class softplus(Function):
     def _eval_rewrite_as_exp(self, arg, **kwargs):
         return sympy.log(1 + sympy.exp(arg))
 
-    def _latex(self, printer, exp=None):
-        tex = r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
-class elu(Function):
+class elu(_Operator):
     """x for x > 0, else e^x - 1 (alpha = 1); its derivative is 1 for x > 0, else e^x."""
 
     nargs = 1
+    tex = r"\operatorname{elu}"
 
     def fdiff(self, argindex=1):
         x = self.args[0]
         step = Heaviside(x, 0)
         return step + (1 - step) * sympy.exp(x)
 
-    def _latex(self, printer, exp=None):
-        tex = r"\operatorname{elu}\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
 def numeric_softplus(x: float) -> float:

@@ -119,7 +119,7 @@ def test_seed_a_adam_first_step_moves_each_weight_by_the_learning_rate(example):
 
 @pytest.mark.parametrize("name", ["seed_a_momentum.toml", "seed_a_adam.toml"])
 def test_optimiser_examples_match_torch(name):
-    from test_optimizers import compare_with_torch, torch
+    from torch_oracle import compare_with_torch, torch
 
     from conftest import require
 
@@ -156,7 +156,7 @@ def test_logistic_regression_first_step_by_hand(example):
 
 
 def test_softmax_example_matches_torch_cross_entropy(example):
-    from test_oracle_torch import torch
+    from torch_oracle import torch
 
     from conftest import require
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import require
-from test_oracle_torch import torch
+from torch_oracle import torch
 
 import derive
 

@@ -5,11 +5,20 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLES, require
-from test_oracle_torch import torch
+from torch_oracle import torch
 
 import derive
 from derive.spec import loads
 
+DATA_AND_TRAINING = """
+[data]
+x1 = [0.5, -1.0, 2.0]
+x2 = [1.5, 0.3, -0.7]
+y = [1.0, -1.0, 0.5]
+[train]
+learning_rate = 0.1
+epochs = 2
+"""
 WRITTEN_OUT = """
 [model]
 inputs = ["x1", "x2"]
@@ -24,14 +33,7 @@ h2_1 = "w2_1_1*h1_1 + w2_2_1*h1_2 + b2_1"
 L = "(h2_1 - y)**2"
 [params]
 {params}
-[data]
-x1 = [0.5, -1.0, 2.0]
-x2 = [1.5, 0.3, -0.7]
-y = [1.0, -1.0, 0.5]
-[train]
-learning_rate = 0.1
-epochs = 2
-"""
+""" + DATA_AND_TRAINING
 SHORTHAND = """
 [model]
 inputs = ["x1", "x2"]
@@ -41,14 +43,7 @@ init = { kind = "uniform", low = -1, high = 1, seed = 4 }
 loss = "L"
 [model.nodes]
 L = "(h2_1 - y)**2"
-[data]
-x1 = [0.5, -1.0, 2.0]
-x2 = [1.5, 0.3, -0.7]
-y = [1.0, -1.0, 0.5]
-[train]
-learning_rate = 0.1
-epochs = 2
-"""
+""" + DATA_AND_TRAINING
 
 
 def test_layer_shorthand_gives_the_trace_of_the_network_written_node_by_node():
@@ -121,8 +116,10 @@ def test_l2_penalty_is_added_to_the_loss_as_torch_computes_it():
         optimiser.step()
         assert step.loss == pytest.approx(loss.item(), rel=1e-12)
         assert step.updated == pytest.approx({k: t.item() for k, t in p.items()}, rel=1e-12, abs=1e-15)
-    assert "R &= 0.05 \\left(w^{(1)}_{11}^{2}" in derive.render(trace, "markdown") or \
-        "R &= " in derive.render(trace, "markdown")
+    w, v = problem.initial["w1_1_1"], problem.initial["w2_1_1"]
+    assert trace.steps[0].values["R"] == pytest.approx(0.05 * (w * w + v * v), rel=1e-15)
+    loss_lines = derive.render(trace, "markdown").split("**Loss.**")[1].split("**Local")[0]
+    assert r"R &= 0.05 \left(\left(w^{(1)}_{11}\right)^{2} + \left(w^{(2)}_{11}\right)^{2}\right) = 0.05 \times" in loss_lines
 
 
 @pytest.mark.parametrize("change,message", [

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import require
 from networks import random_network
-from test_oracle_torch import torch, torch_forward
+from torch_oracle import compare_with_torch, torch
 
 import derive
 from derive.optimizers import make_rule
@@ -30,36 +30,6 @@ TORCH = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam
 STATE = {"sgd": {"b": "momentum_buffer"}, "adagrad": {"s": "sum"}, "rmsprop": {"v": "square_avg", "a": "grad_avg", "b": "momentum_buffer"},
          "adam": {"m": "exp_avg", "v": "exp_avg_sq", "vmax": "max_exp_avg_sq"}}
 STATE["adamw"] = STATE["adam"]
-
-
-def compare_with_torch(spec, make_optimiser, make_scheduler=None, state_keys=None):
-    """Train with derive and with torch.optim side by side; every step's numbers must agree."""
-    trace = derive.Problem.build(**spec).train()
-    params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in spec["params"].items()}
-    optimiser = make_optimiser(list(params.values()))
-    scheduler = make_scheduler(optimiser) if make_scheduler else None
-    epoch = 1
-    for step in trace.steps:
-        if step.epoch != epoch:
-            epoch = step.epoch
-            if scheduler:
-                scheduler.step()
-        assert step.learning_rate == pytest.approx(optimiser.param_groups[0]["lr"], rel=1e-12)
-        rows = {k: [v[r] for r in step.rows] for k, v in spec["data"].items()}
-        optimiser.zero_grad()
-        loss = torch_forward(spec, params, rows)
-        loss.backward()
-        assert step.loss == pytest.approx(loss.item(), rel=1e-9, abs=1e-12)
-        for name, tensor in params.items():
-            assert step.gradients[name] == pytest.approx(tensor.grad.item(), rel=1e-9, abs=1e-12), name
-        optimiser.step()
-        for name, tensor in params.items():
-            assert step.updated[name] == pytest.approx(tensor.item(), rel=1e-9, abs=1e-12), (step.step, name)
-            for ours, theirs in (state_keys or {}).items():
-                if ours in step.state[name]:
-                    expected = optimiser.state[tensor][theirs].item()
-                    assert step.state[name][ours] == pytest.approx(expected, rel=1e-9, abs=1e-12), (ours, name)
-    return trace
 
 
 @pytest.mark.parametrize("name,options,torch_options", CONFIGS,

@@ -10,25 +10,7 @@ from networks import CASES, random_network
 
 import derive
 
-try:
-    import torch
-except ImportError:  # the oracle is a test-only dependency
-    torch = None
-
-TORCH_FUNCTIONS = {"sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu",
-                   "log": "torch.log", "exp": "torch.exp"}
-
-
-def torch_forward(spec, params, rows):
-    """Evaluate the node strings with torch tensors (the strings are ours, from networks.py)."""
-    env = {name: params[name] for name in params}
-    env.update({name: torch.tensor(values, dtype=torch.float64) for name, values in rows.items()})
-    env["torch"] = torch
-    for name, text in spec["nodes"].items():
-        for fn, tfn in TORCH_FUNCTIONS.items():
-            text = text.replace(f"{fn}(", f"{tfn}(")
-        env[name] = eval(text, env)  # test-only oracle over strings written in networks.py
-    return env["L"].mean()
+from torch_oracle import compare_with_torch, torch
 
 
 @pytest.mark.parametrize("seed,activation,loss,batch_size", CASES,
@@ -36,22 +18,8 @@ def torch_forward(spec, params, rows):
 def test_matches_torch_every_step(seed, activation, loss, batch_size):
     require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
     spec = random_network(seed, activation, loss, batch_size)
-    trace = derive.Problem.build(**spec).train()
-    params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in spec["params"].items()}
-    optimiser = torch.optim.SGD(list(params.values()), lr=spec["learning_rate"])
+    trace = compare_with_torch(spec, lambda params: torch.optim.SGD(params, lr=spec["learning_rate"]))
     assert len(trace.steps) == 2 * -(-5 // batch_size)
-    for step in trace.steps:
-        rows = {k: [v[r] for r in step.rows] for k, v in spec["data"].items()}
-        optimiser.zero_grad()
-        batch_loss = torch_forward(spec, params, rows)
-        batch_loss.backward()
-        assert step.loss == pytest.approx(batch_loss.item(), rel=1e-9, abs=1e-12)
-        for name, tensor in params.items():
-            assert step.params[name] == pytest.approx(tensor.item(), rel=1e-9, abs=1e-12)
-            assert step.gradients[name] == pytest.approx(tensor.grad.item(), rel=1e-9, abs=1e-12), name
-        optimiser.step()
-        for name, tensor in params.items():
-            assert step.updated[name] == pytest.approx(tensor.item(), rel=1e-9, abs=1e-12), name
 
 
 def test_relu_at_exactly_zero_follows_torch():
