@@ -11,7 +11,7 @@ from conftest import EXAMPLES
 
 def test_every_example_spec_has_a_test_here():
     tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml",
-              "seed_a_momentum.toml", "seed_a_adam.toml", "logistic_regression.toml",
+              "seed_a_with_momentum.toml", "seed_a_with_adam.toml", "logistic_regression.toml",
               "softmax_three_classes.toml", "layers_three_four_one.toml"}  # the last: tests/test_layers.py
     tested |= set(EXTRA_TESTED)
     assert {p.name for p in EXAMPLES.glob("*.toml")} <= tested
@@ -94,8 +94,8 @@ def test_seed_c_relu_at_exactly_zero_passes_no_gradient(example):
     assert all(g == 0 for g in step.gradients.values())
 
 
-def test_seed_a_momentum_first_steps_by_hand(example):
-    trace = example("seed_a_momentum.toml").train()
+def test_seed_a_with_momentum_first_steps_by_hand(example):
+    trace = example("seed_a_with_momentum.toml").train()
     s1, s2 = trace.steps[:2]
     # Step 1 (row 1): the gradient is the article's (-16.928, -4.232, -4.232); PyTorch's buffer starts at it,
     # so w1' = -0.017 - 0.001*(-16.928) = -0.000072, w2' = -0.048 + 0.004232 = -0.043768, b' = 0.004232.
@@ -108,8 +108,8 @@ def test_seed_a_momentum_first_steps_by_hand(example):
     assert s2.updated["w1"] == pytest.approx(-0.000072 - 0.001 * 39.380576, abs=1e-9)
 
 
-def test_seed_a_adam_first_step_moves_each_weight_by_the_learning_rate(example):
-    step = example("seed_a_adam.toml").train().steps[0]
+def test_seed_a_with_adam_first_step_moves_each_weight_by_the_learning_rate(example):
+    step = example("seed_a_with_adam.toml").train().steps[0]
     # Rows 1 and 2: gradients (-16.928, -4.232, -4.232) and (54.328, 217.312, 27.164); their means are
     # (18.7, 106.54, 11.466). Adam's first step is eta * g / (|g| + eps') = 0.1 for each (all positive).
     assert step.gradients == pytest.approx({"w1": 18.7, "w2": 106.54, "b": 11.466}, abs=1e-12)
@@ -117,7 +117,7 @@ def test_seed_a_adam_first_step_moves_each_weight_by_the_learning_rate(example):
     assert step.state["w2"]["m"] == pytest.approx(10.654, abs=1e-12)
 
 
-@pytest.mark.parametrize("name", ["seed_a_momentum.toml", "seed_a_adam.toml"])
+@pytest.mark.parametrize("name", ["seed_a_with_momentum.toml", "seed_a_with_adam.toml"])
 def test_optimiser_examples_match_torch(name):
     from torch_oracle import compare_with_torch, torch
 
