@@ -271,3 +271,15 @@ def test_per_quantity_decimals_override():
     assert r"+ 0 = -0.1" + "\n" in document
     assert r"= \left(-0.116 - 2\right)^{2} = 4.48" + "\n" in document
     assert r"= -0.017 - 0.05 \times \left(-16.928\right) = 0.8294" in document
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_example_reports_are_current(name, request):
+    """Every example ships its worked solution, examples/reports/<name>.md, as derive renders it now."""
+    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), "markdown")
+    shipped = EXAMPLES / "reports" / f"{name}.md"
+    if request.config.getoption("--update-golden"):
+        shipped.parent.mkdir(exist_ok=True)
+        shipped.write_text(document)
+    assert shipped.exists(), f"no {shipped.name}: run pytest --update-golden and review the diff"
+    assert document == shipped.read_text()
