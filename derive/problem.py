@@ -130,7 +130,7 @@ class Problem:
 
     def train(self):
         """Run the training the settings describe and return the Trace."""
-        from .trace import train
+        from .training import train
 
         return train(self)
 
