@@ -59,3 +59,13 @@ def test_help_explains_every_option():
     run_help = result.stdout
     for option in ("--format", "-o", "SPEC"):
         assert option in run_help
+
+
+def test_ci_runs_the_readme_test_command_word_for_word():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    command = 'pip install ".[test]" && python -m pytest'
+    assert f"```sh\n{command}\n```" in readme
+    assert (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1] == command
+    assert "```sh\npip install . && derive run examples/seed_a_linear_regression.toml\n```" in readme
