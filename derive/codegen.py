@@ -9,7 +9,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from .functions import (numeric_elu, numeric_heaviside, numeric_leaky_relu, numeric_relu, numeric_sigmoid,
-                        numeric_sign, numeric_softplus, numeric_step)
+                        numeric_sign, numeric_softplus)
 
 
 class FloatCodePrinter(PythonCodePrinter):
@@ -73,21 +73,17 @@ def _exact_sigmoid(x):
     return 1 / (1 + sympy.exp(-x))
 
 
-def _exact_step(x):
-    return sympy.Integer(1) if x > 0 else sympy.Integer(0)
-
-
 def _exact_relu(x):
     return x if x > 0 else sympy.Integer(0)
 
 
 FLOAT_NAMESPACE = {"math": math, "_sigmoid": numeric_sigmoid, "_relu": numeric_relu,
-                   "_step": numeric_step, "_sign": numeric_sign, "_heaviside": numeric_heaviside,
+                   "_sign": numeric_sign, "_heaviside": numeric_heaviside,
                    "_leaky_relu": numeric_leaky_relu, "_softplus": numeric_softplus, "_elu": numeric_elu}
 EXACT_NAMESPACE = {
     "math": types.SimpleNamespace(exp=sympy.exp, log=sympy.log, sqrt=sympy.sqrt, tanh=sympy.tanh,
                                   log1p=lambda x: sympy.log(1 + x), pi=sympy.pi, e=sympy.E),
-    "_sigmoid": _exact_sigmoid, "_relu": _exact_relu, "_step": _exact_step, "_sign": sympy.sign,
+    "_sigmoid": _exact_sigmoid, "_relu": _exact_relu, "_sign": sympy.sign,
     "_R": sympy.Rational,
     "_heaviside": lambda x, h0=0: sympy.Integer(1) if x > 0 else (sympy.sympify(h0) if x == 0 else sympy.Integer(0)),
     "_leaky_relu": lambda x, slope: x if x > 0 else slope * x,
@@ -182,7 +178,7 @@ def _numpy_namespace():
         return 1.0 / (1.0 + np.exp(-x))
 
     return {"math": shim, "_sigmoid": sigmoid, "_relu": lambda x: np.maximum(x, 0.0),
-            "_step": lambda x: np.where(x > 0, 1.0, 0.0), "_sign": np.sign,
+            "_sign": np.sign,
             "_heaviside": lambda x, h0=0.0: np.where(x > 0, 1.0, np.where(x == 0, h0, 0.0)),
             "_leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
             "_softplus": lambda x: np.logaddexp(0.0, x), "_elu": lambda x: np.where(x > 0, x, np.expm1(x)),

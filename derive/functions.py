@@ -70,11 +70,6 @@ def numeric_relu(x: float) -> float:
     return x if x > 0 else 0.0
 
 
-def numeric_step(x: float) -> float:
-    """Heaviside step with the value 0 at 0, the derivative PyTorch gives relu at 0."""
-    return 1.0 if x > 0 else 0.0
-
-
 def numeric_sign(x: float) -> float:
     """sign(x) with sign(0) = 0, the derivative PyTorch gives |x| at 0."""
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)

@@ -35,22 +35,6 @@ class Graph:
         """The data columns the model reads: inputs, then targets."""
         return self.inputs + self.targets
 
-    def expression(self, name: str) -> sympy.Expr:
-        return dict(self.nodes)[name]
-
-    def sym(self, name: str) -> sympy.Symbol:
-        return symbol(name)
-
-    def parents(self, name: str) -> tuple[str, ...]:
-        """The parameters and earlier nodes a node uses directly, in a stable order."""
-        used = {s.name for s in self.expression(name).free_symbols}
-        differentiable = self.params + self.node_names
-        return tuple(n for n in differentiable if n in used)
-
-    def children(self, name: str) -> tuple[str, ...]:
-        """The nodes that use `name` directly, in evaluation order."""
-        return tuple(n for n in self.node_names if name in self.parents(n))
-
 
 def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[str],
                 nodes: Mapping[str, sympy.Expr], loss: Sequence[str], where: str = "model") -> Graph:

@@ -31,9 +31,6 @@ class UpdateRule:
     initial: Mapping[str, float] = field(default_factory=dict)
     display: tuple[sympy.Expr, ...] = ()  # the assignments' right sides as written, for reports
 
-    def symbols(self) -> dict[str, sympy.Symbol]:
-        """The symbols of hyperparameters and state, by name."""
-        return {name: sympy.Symbol(name, real=True) for name in (*self.hyper, *self.state)}
 
 
 def _s(name: str) -> sympy.Symbol:
