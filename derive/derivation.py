@@ -83,7 +83,7 @@ def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
     known: dict[sympy.Symbol, sympy.Expr] = {}
     for name in reversed(node_names):
         seed = sympy.Integer(1) if name in graph.loss else sympy.Integer(0)
-        delta[name] = seed + _chain(children[name], name).xreplace(known)
+        delta[name] = (seed + _chain(children[name], name)).xreplace(known)
         if delta[name].is_number:
             known[delta_symbol(name)] = delta[name]
     gradient = {p: _chain(children[p], p).xreplace(known) for p in trained}
@@ -108,7 +108,7 @@ def _diff(expr: sympy.Expr, by: sympy.Symbol) -> sympy.Expr:
 
 
 def _chain(children: list[str], name: str) -> sympy.Expr:
-    return sum((delta_symbol(c) * local_symbol(c, name) for c in children), sympy.Integer(0))
+    return sympy.Add(*(delta_symbol(c) * local_symbol(c, name) for c in children))  # one sum, not one per term
 
 
 def _order_key(graph: Graph):

@@ -169,6 +169,8 @@ class _Builder:
             if isinstance(node.op, ast.UAdd):
                 return operand
             return -operand if self.evaluate else _negate_as_written(operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and self.evaluate:
+            return self._sum(node, depth)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
@@ -185,6 +187,16 @@ class _Builder:
             raise ExpressionError(f"the operator {type(node.op).__name__!r} is not allowed; use + - * / **.")
         what = _REFUSED.get(type(node), f"{type(node).__name__} is")
         raise ExpressionError(f"{what} not allowed in expressions; use numbers, names, + - * / ** and functions.")
+
+    def _sum(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+        """a + b - c + ... as one sum: adding term by term re-sorts the sum each time."""
+        terms = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            right = self.build(node.right, depth + 1)
+            terms.append(right if isinstance(node.op, ast.Add) else -right)
+            node = node.left
+        terms.append(self.build(node, depth + 1))
+        return sympy.Add(*reversed(terms))
 
     def _constant(self, value) -> sympy.Expr:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

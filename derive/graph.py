@@ -47,13 +47,14 @@ def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[
             seen[name] = kind
     known = set(inputs) | set(targets) | set(params)
     order = list(nodes)
+    position = {name: i for i, name in enumerate(order)}
     for index, (name, expr) in enumerate(nodes.items()):
         for used in sorted(s.name for s in expr.free_symbols):
             if used == name:
                 raise SpecError(f"{where}.nodes.{name}: the node uses itself (a cycle); a node may only use inputs, targets, parameters and earlier nodes.")
-            if used in order[index + 1:]:
+            if position.get(used, -1) > index:
                 raise SpecError(f"{where}.nodes.{name}: uses {used!r}, which is defined after it; list {used!r} before {name!r}.")
-            if used not in known and used not in order:
+            if used not in known and used not in position:
                 raise SpecError(f"{where}.nodes.{name}: the name {used!r} is never defined; add it to inputs, targets, params or nodes.")
     if not loss:
         raise SpecError(f"{where}.loss: no loss node is named; set loss to the node that is the per-row loss.")
