@@ -1,6 +1,7 @@
 """Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,9 @@ class Report:
 
     def given(self, value) -> Markup:
         """A number from the spec (data, a starting value) as it was given, not rounded."""
+        if type(value) is float and math.isfinite(value) and "e" not in repr(value):
+            text = repr(value).removesuffix(".0")  # a float's shortest decimal is the number as given
+            return Markup(f"${text}$" if self.fmt == "latex" else text)
         fmt = self.worked.given_format
         return Markup(f"${fmt.latex(value)}$" if self.fmt == "latex" else fmt.text(value))
 

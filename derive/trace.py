@@ -8,24 +8,78 @@ from functools import cached_property
 import numpy as np
 
 
-@dataclass(frozen=True)
 class Step:
-    """One optimisation step. Per-node and per-edge quantities are numbers for a batch of one
-    row and lists (one per row) otherwise; `row_gradients` are always lists."""
+    """One optimisation step, read from the trace's arrays as its parts are asked for.
 
-    epoch: int
-    step: int
-    rows: tuple[int, ...]
-    learning_rate: float
-    params: dict
-    values: dict
-    local: dict
-    deltas: dict
-    loss: float
-    row_gradients: dict
-    gradients: dict
-    updated: dict
-    state: dict
+    epoch, step (1-based), rows (0-based data rows), learning_rate, params, values, local,
+    deltas, loss, row_gradients, gradients, updated, state. Per-node and per-edge quantities are
+    numbers for a batch of one row and lists (one per row) otherwise; row_gradients are lists.
+    """
+
+    def __init__(self, trace: "Trace", index: int):
+        self._trace, self._index = trace, index
+        self.step = index + 1
+        self.epoch = int(trace.epochs[index])
+        start, end = int(trace.offsets[index]), int(trace.offsets[index + 1])
+        self._span = (start, end)
+        self.rows = tuple(trace.rows[start:end].tolist())
+        self.learning_rate = _scalar(trace.rates[index])
+        self.loss = _scalar(trace.losses[index])
+
+    def __repr__(self) -> str:
+        return f"Step(step={self.step}, epoch={self.epoch}, rows={self.rows}, loss={self.loss!r})"
+
+    @cached_property
+    def _block(self):
+        start, end = self._span
+        return self._trace.outputs[start:end]
+
+    def _per(self, names, part):
+        columns = self._block[:, self._trace._layout[0][part]]
+        if len(self.rows) == 1:
+            return dict(zip(names, columns[0].tolist()))
+        return {name: columns[:, i].tolist() for i, name in enumerate(names)}
+
+    def _by_param(self, array) -> dict:
+        return dict(zip(self._trace._layout[3], array[self._index].tolist()))
+
+    @cached_property
+    def params(self) -> dict:
+        return self._by_param(self._trace.params)
+
+    @cached_property
+    def gradients(self) -> dict:
+        return self._by_param(self._trace.gradients)
+
+    @cached_property
+    def updated(self) -> dict:
+        return self._by_param(self._trace.updated)
+
+    @cached_property
+    def values(self) -> dict:
+        return self._per(self._trace._layout[1], "values")
+
+    @cached_property
+    def local(self) -> dict:
+        return self._per(self._trace._layout[2], "local")
+
+    @cached_property
+    def deltas(self) -> dict:
+        return self._per(self._trace._layout[1], "deltas")
+
+    @cached_property
+    def row_gradients(self) -> dict:
+        grads = self._block[:, self._trace._layout[0]["gradients"]]
+        return {p: grads[:, i].tolist() for i, p in enumerate(self._trace._layout[3])}
+
+    @cached_property
+    def state(self) -> dict:
+        rule = self._trace.problem.stepper.rule
+        if not rule.state:
+            return {}
+        flat, width = self._trace.state[self._index].tolist(), len(rule.state)
+        return {p: dict(zip(rule.state, flat[i * width:(i + 1) * width]))
+                for i, p in enumerate(self._trace._layout[3])}
 
 
 @dataclass(frozen=True)
@@ -69,35 +123,7 @@ class Trace:
         return kernel.slices, kernel.nodes, kernel.edges, kernel.params
 
     def step(self, index: int) -> Step:
-        slices, nodes, edges, params = self._layout
-        start, end = self.offsets[index], self.offsets[index + 1]
-        block = self.outputs[start:end]
-        single = end - start == 1
-
-        def per(names, part):
-            columns = block[:, slices[part]]
-            if single:
-                return dict(zip(names, columns[0].tolist()))
-            return {name: columns[:, i].tolist() for i, name in enumerate(names)}
-
-        rule = self.problem.stepper.rule
-        state = {}
-        if rule.state:
-            flat = self.state[index].tolist()
-            width = len(rule.state)
-            state = {p: dict(zip(rule.state, flat[i * width:(i + 1) * width])) for i, p in enumerate(params)}
-        row_grads = block[:, slices["gradients"]]
-        return Step(
-            epoch=int(self.epochs[index]), step=index + 1,
-            rows=tuple(int(r) for r in self.rows[start:end]),
-            learning_rate=self.rates[index].item() if hasattr(self.rates[index], "item") else self.rates[index],
-            params=dict(zip(params, self.params[index].tolist())),
-            values=per(nodes, "values"), local=per(edges, "local"), deltas=per(nodes, "deltas"),
-            loss=_scalar(self.losses[index]),
-            row_gradients={p: row_grads[:, i].tolist() for i, p in enumerate(params)},
-            gradients=dict(zip(params, self.gradients[index].tolist())),
-            updated=dict(zip(params, self.updated[index].tolist())),
-            state=state)
+        return Step(self, index)
 
 
 class Steps(Sequence):
