@@ -9,7 +9,7 @@ import sympy
 from common import best_of, load, network_spec, verdict
 
 import derive
-from derive.graph import symbol
+from derive.model.graph import symbol
 
 
 def expanded_differentiation(spec: dict) -> None:

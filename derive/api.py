@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import DeriveError
-from .problem import Problem
-from .spec import load as _load_spec
+from .model.problem import Problem
+from .model.spec import load as _load_spec
 
 
 def load(path: str | Path) -> Problem:
@@ -22,12 +22,12 @@ def train(problem: Problem):
 def render_chunks(trace, fmt: str = "markdown", **options) -> Iterator[str]:
     """The document for a trace, in pieces, so that long reports stream to their file."""
     if fmt == "json":
-        from .export import render_json
+        from .report.export import render_json
 
         yield render_json(trace)
         return
     if fmt in ("markdown", "latex"):
-        from .report import render_report
+        from .report.document import render_report
 
         yield from render_report(trace, fmt, **options)
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import DeriveError, SpecError
 from .output import write_atomic, write_stdout
-from .pdf import build_pdf
+from .report.pdf import build_pdf
 
 FORMATS = ("markdown", "latex", "json")
 
@@ -95,9 +95,9 @@ def run(args) -> int:
 
 
 def check(args) -> int:
-    from . import marking
-    from .answers import read_answers
-    from .check import Checker
+    from .grading import verdicts as marking
+    from .grading.answers import read_answers
+    from .grading.marker import Checker
 
     problem = api.load(args.spec)
     trace = problem.train()

@@ -7,7 +7,7 @@ import sympy
 from conftest import EXAMPLES
 
 import derive
-from derive.graph import symbol
+from derive.model.graph import symbol
 
 
 def expanded_loss(graph):

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.errors import ExpressionError
-from derive.expressions import parse
-from derive.graph import symbol
+from derive.model.expressions import parse
+from derive.model.graph import symbol
 
 NAMES = {n: symbol(n) for n in ("w1", "w2", "x1", "b", "y", "yhat")}
 

@@ -8,7 +8,7 @@ from conftest import EXAMPLES, require
 from torch_oracle import torch
 
 import derive
-from derive.spec import loads
+from derive.model.spec import loads
 
 DATA_AND_TRAINING = """
 [data]

@@ -8,7 +8,7 @@ from networks import random_network
 from torch_oracle import compare_with_torch, torch
 
 import derive
-from derive.optimizers import make_rule
+from derive.engine.optimizers import make_rule
 
 CONFIGS = [
     ("sgd", {"momentum": 0.9}, {"momentum": 0.9}),

@@ -8,7 +8,7 @@ import sympy
 from networks import CASES, random_network
 
 import derive
-from derive.graph import symbol
+from derive.model.graph import symbol
 
 MP_FUNCTIONS = {"sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)), "relu": lambda x: x if x > 0 else mpmath.mpf(0),
                 "Heaviside": lambda x, h0=0: 1 if x > 0 else 0}
@@ -18,7 +18,7 @@ def batch_loss_function(spec):
     """The batch loss as an mpmath function of the parameters, built from the node strings."""
     names = [*spec["inputs"], *spec["targets"], *spec["params"], *spec["nodes"]]
     env = {n: symbol(n) for n in names}
-    from derive.expressions import parse
+    from derive.model.expressions import parse
 
     values = {}
     for name, text in spec["nodes"].items():

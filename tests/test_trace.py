@@ -8,7 +8,7 @@ from conftest import EXAMPLES
 from networks import random_network
 
 import derive
-from derive.training import _train_fused, _train_general
+from derive.engine.training import _train_fused, _train_general
 
 FIELDS = ("epochs", "offsets", "rows", "outputs", "params", "gradients", "updated", "state", "losses", "rates")
 
@@ -57,7 +57,7 @@ def test_same_seed_same_order_and_different_seeds_differ():
 
 @pytest.mark.parametrize("batch_size,shuffle", [(2, False), (3, True), (None, False)])
 def test_vectorised_batches_equal_the_general_loop(batch_size, shuffle):
-    from derive.training import _train_batched
+    from derive.engine.training import _train_batched
 
     spec = random_network(5, "sigmoid", "bce", batch_size=batch_size, epochs=2)
     spec["training"] = {**spec["training"], "shuffle": shuffle, "seed": 3, "optimizer": "adam"}

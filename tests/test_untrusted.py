@@ -13,7 +13,7 @@ from conftest import EXAMPLES, require
 import derive
 from derive import api
 from derive.cli import main
-from derive.escape import escape_latex, escape_markdown
+from derive.report.escape import escape_latex, escape_markdown
 
 BASE = (EXAMPLES / "seed_a_linear_regression.toml").read_text()
 HOSTILE_TITLE = r"Week 3 \input{/etc/passwd} \write18{rm -rf /} $x$ & 100% #1 ~ ^_^ {}"

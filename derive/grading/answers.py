@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SpecError, closest
+from ..errors import SpecError, closest
 
 GROUPS = ("values", "gradients", "updated")
 STEP_KEYS = ("step", "loss", *GROUPS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .errors import SpecError
+from ..errors import SpecError
 
 
 @functools.lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
-from .errors import ExpressionError, closest
+from ..errors import ExpressionError, closest
 from sympy.codegen.cfunctions import log1p
 
 from .functions import elu, leaky_relu, relu, sigmoid, softplus

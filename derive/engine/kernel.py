@@ -7,7 +7,7 @@ import sympy
 
 from .codegen import compile_source, namespace, straight_line
 from .derivation import Derivation, delta_symbol, local_symbol
-from .graph import symbol
+from ..model.graph import symbol
 
 
 @dataclass(frozen=True)

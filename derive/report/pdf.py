@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import DeriveError
+from ..errors import DeriveError
 
 INSTALL_HINT = ("install TeX Live (on Debian or Ubuntu: apt-get install texlive-latex-base "
                 "texlive-latex-recommended texlive-pictures latexmk)")

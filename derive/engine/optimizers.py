@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import sympy
 
 from .codegen import compile_source, namespace, straight_line
-from .errors import SpecError, closest
-from .expressions import parse
+from ..errors import SpecError, closest
+from ..model.expressions import parse
 
 THETA = sympy.Symbol("theta", real=True)
 GRAD = sympy.Symbol("g", real=True)

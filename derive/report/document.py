@@ -11,7 +11,7 @@ import numpy as np
 from markupsafe import Markup
 
 from .escape import escape_latex, escape_markdown
-from .graph import symbol
+from ..model.graph import symbol
 from .worked import Line, Worked, latex_name
 
 FULL_TABLE_ROWS = 20
@@ -21,9 +21,9 @@ SAMPLE_EDGE = 10
 
 def template_root() -> Path:
     """The shipped templates: inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "templates"
-    return installed if installed.is_dir() else here.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environment:

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from .errors import SpecError
+from ..errors import SpecError
 from .expressions import parse
 from .graph import Graph, build_graph, symbol
 
@@ -62,19 +62,19 @@ class Problem:
 
     @cached_property
     def derivation(self):
-        from .derivation import derive
+        from ..engine.derivation import derive
 
         return derive(self.graph)
 
     @cached_property
     def kernel(self):
-        from .kernel import compile_kernel
+        from ..engine.kernel import compile_kernel
 
         return compile_kernel(self.derivation, exact=self.exact_arithmetic, rounding=self.rounding)
 
     @cached_property
     def stepper(self):
-        from .optimizers import compile_stepper, make_rule
+        from ..engine.optimizers import compile_stepper, make_rule
 
         rule = make_rule(self.training.optimizer, self.training.options)
         return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.exact_arithmetic,
@@ -89,14 +89,14 @@ class Problem:
     @cached_property
     def batch_kernel(self):
         """The row's step run on NumPy arrays of a batch's columns (vectorised over rows)."""
-        from .codegen import recompile_for_numpy
+        from ..engine.codegen import recompile_for_numpy
 
         return recompile_for_numpy(self.kernel.row)
 
     @cached_property
     def loop(self):
         """The generated loop that runs one-row steps with the update inlined (see fused.py)."""
-        from .fused import compile_loop
+        from ..engine.loop import compile_loop
 
         return compile_loop(self)
 
@@ -107,7 +107,7 @@ class Problem:
 
     @cached_property
     def number_format(self):
-        from .numbers import NumberFormat
+        from ..report.numformat import NumberFormat
 
         return NumberFormat(self.report.precision, self.report.significant, self.report.exact,
                             as_held=self.report.carry == "rounded" and not self.report.exact)
@@ -122,7 +122,7 @@ class Problem:
     @cached_property
     def schedule(self):
         """A function from the 1-based epoch to the learning rate used in it."""
-        from .schedules import make_schedule
+        from ..engine.schedules import make_schedule
 
         rate = self.training.learning_rate
         rate = sympy.nsimplify(rate, rational=True) if self.exact_arithmetic else float(rate)
@@ -130,7 +130,7 @@ class Problem:
 
     def train(self):
         """Run the training the settings describe and return the Trace."""
-        from .training import train
+        from ..engine.training import train
 
         return train(self)
 

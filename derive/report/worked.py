@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import sympy
 
-from .codegen import compile_function
-from .derivation import delta_symbol, local_symbol
-from .formula import Template, symbolic, template
-from .graph import symbol
-from .numbers import NumberFormat
-from .optimizers import ETA, GRAD, THETA, T
+from ..engine.codegen import compile_function
+from ..engine.derivation import delta_symbol, local_symbol
+from .slots import Template, symbolic, template
+from ..model.graph import symbol
+from .numformat import NumberFormat
+from ..engine.optimizers import ETA, GRAD, THETA, T
 
 GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
                "alpha": r"\alpha", "beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "lr_decay": r"\gamma"}

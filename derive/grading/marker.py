@@ -9,9 +9,9 @@ from functools import cached_property
 import sympy
 
 from .answers import Answer
-from .codegen import compile_function
-from .derivation import delta_symbol, local_symbol
-from .graph import symbol
+from ..engine.codegen import compile_function
+from ..engine.derivation import delta_symbol, local_symbol
+from ..model.graph import symbol
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,6 @@ class Checker:
 
     @cached_property
     def worked(self):
-        from .worked import Worked
+        from ..report.worked import Worked
 
         return Worked(self.problem)

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from .errors import ExpressionError, SpecError, closest
+from ..errors import ExpressionError, SpecError, closest
 from .expressions import parse
 from .graph import build_graph, symbol
 from .layers import expand_layers, initial_values, penalty_node
-from .optimizers import OPTION_NAMES
+from ..engine.optimizers import OPTION_NAMES
 from .problem import Problem, ReportSettings, TrainSettings, make_problem
 
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}

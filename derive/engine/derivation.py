@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .graph import Graph, symbol
+from ..model.graph import Graph, symbol
 
 
 def delta_symbol(node: str) -> sympy.Symbol:

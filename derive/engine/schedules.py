@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from .errors import SpecError, closest
+from ..errors import SpecError, closest
 
 
 def _options(kind: str, given: Mapping[str, object], required: tuple[str, ...], optional: Mapping[str, float]):

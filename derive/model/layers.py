@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .errors import SpecError, closest
+from ..errors import SpecError, closest
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softplus", "elu", "linear")
 INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")

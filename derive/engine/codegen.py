@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from .functions import (numeric_elu, numeric_heaviside, numeric_leaky_relu, numeric_relu, numeric_sigmoid,
+from ..model.functions import (numeric_elu, numeric_heaviside, numeric_leaky_relu, numeric_relu, numeric_sigmoid,
                         numeric_sign, numeric_softplus)
 
 
