@@ -5,7 +5,7 @@ import argparse
 import sys
 import traceback
 
-from . import api
+from . import __version__, api
 from pathlib import Path
 
 from .errors import DeriveError, SpecError
@@ -21,6 +21,7 @@ def parser() -> argparse.ArgumentParser:
         description="Gradient descent, worked step by step: train a symbolic model with SGD and write "
                     "every numeric substitution as a worked solution.")
     top.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    top.add_argument("--version", action="version", version=f"derive {__version__}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="train a spec and print its worked solution",

@@ -11,6 +11,7 @@ import mpmath
 
 mpmath.mp.dps = 50
 mpf = mpmath.mpf
+SLACK = mpf("1e-12")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Interval:
     hi: mpf
 
     @staticmethod
-    def point(x) -> "Interval":
+    def point(x) -> Interval:
         return Interval(mpf(x), mpf(x))
 
     def __add__(self, o):
@@ -51,7 +52,7 @@ class Interval:
     def monotone(self, f):
         return Interval(f(self.lo), f(self.hi))
 
-    def meets(self, o, slack=mpf("1e-12")) -> bool:
+    def meets(self, o, slack=SLACK) -> bool:
         width = slack * max(1, abs(self.lo), abs(o.lo))
         return self.lo <= o.hi + width and o.lo <= self.hi + width
 

@@ -37,4 +37,4 @@ def random_network(seed: int, activation: str, loss: str, batch_size: int, n_in:
 
 
 CASES = [(seed, act, loss, bs) for seed, (act, loss, bs) in enumerate(
-    (a, l, b) for a in ACTIVATIONS for l in ("mse", "bce") for b in (1, 2, 3))]
+    (a, kind, b) for a in ACTIVATIONS for kind in ("mse", "bce") for b in (1, 2, 3))]

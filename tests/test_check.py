@@ -64,7 +64,8 @@ def test_a_dropped_sign_in_the_gradient_carries_into_the_update_as_follows(tmp_p
     dict(loss=4.477, yhat=-0.116, g1=-16.928, w1=0.829, w2=0.164),  # 3 decimals
 ], ids=["2-decimals", "3-decimals"])
 def test_rounded_answers_are_correct(tmp_path, capsys, answers):
-    code, verdicts = check(tmp_path, capsys, SEED_A, STEP_1.format(**answers).replace("-4.232", "-4.23" if answers["loss"] == 4.48 else "-4.232"))
+    code, verdicts = check(tmp_path, capsys, SEED_A,
+                           STEP_1.format(**answers).replace("-4.232", "-4.23" if answers["loss"] == 4.48 else "-4.232"))
     assert code == 0, verdicts
 
 

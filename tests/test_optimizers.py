@@ -56,8 +56,7 @@ def test_schedule_matches_torch(schedule, make_scheduler):
     require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
     spec = random_network(3, "sigmoid", "bce", batch_size=3, epochs=5, learning_rate=0.2)
     spec["training"] = {**spec["training"], "optimizer": "sgd", "options": {"momentum": 0.9}, "schedule": schedule}
-    make = lambda params: torch.optim.SGD(params, lr=0.2, momentum=0.9)
-    trace = compare_with_torch(spec, make, make_scheduler)
+    trace = compare_with_torch(spec, lambda params: torch.optim.SGD(params, lr=0.2, momentum=0.9), make_scheduler)
     assert len({step.learning_rate for step in trace.steps}) >= 3
 
 

@@ -38,7 +38,7 @@ def batch_loss_function(spec):
 
 
 @pytest.mark.parametrize("seed,activation,loss,batch_size", CASES[::3],
-                         ids=[f"{a}-{l}-batch{b}" for _, a, l, b in CASES[::3]])
+                         ids=[f"{a}-{kind}-batch{b}" for _, a, kind, b in CASES[::3]])
 def test_gradients_match_high_precision_differences(seed, activation, loss, batch_size):
     spec = random_network(seed, activation, loss, batch_size)
     trace = derive.Problem.build(**spec).train()

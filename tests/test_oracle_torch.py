@@ -14,7 +14,7 @@ from torch_oracle import compare_with_torch, torch
 
 
 @pytest.mark.parametrize("seed,activation,loss,batch_size", CASES,
-                         ids=[f"{a}-{l}-batch{b}" for _, a, l, b in CASES])
+                         ids=[f"{a}-{kind}-batch{b}" for _, a, kind, b in CASES])
 def test_matches_torch_every_step(seed, activation, loss, batch_size):
     require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
     spec = random_network(seed, activation, loss, batch_size)

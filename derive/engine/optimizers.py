@@ -260,7 +260,7 @@ def stepper_lines(rule: UpdateRule, params: Sequence[str], frozen: Sequence[str]
     new_template = [str(current[THETA])], [str(current[s]) for s in state]
     lines, new_params, new_state, state_names = [], [], [], []
     for i, name in enumerate(params):
-        number = lambda text: text.replace(_I, str(i))  # noqa: E731
+        number = lambda text: text.replace(_I, str(i))  # noqa: E731, B023 (used within this iteration)
         state_names.extend(number(str(v)) for v in state.values())
         if name in frozen:
             new_params.append(f"p{i}")

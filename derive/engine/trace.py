@@ -16,7 +16,7 @@ class Step:
     numbers for a batch of one row and lists (one per row) otherwise; row_gradients are lists.
     """
 
-    def __init__(self, trace: "Trace", index: int):
+    def __init__(self, trace: Trace, index: int):
         self._trace, self._index = trace, index
         self.step = index + 1
         self.epoch = int(trace.epochs[index])
@@ -106,7 +106,7 @@ class Trace:
         return self.table() if callable(self.table) else self.table
 
     @property
-    def steps(self) -> "Steps":
+    def steps(self) -> Steps:
         return Steps(self)
 
     @property

@@ -14,7 +14,8 @@ _PLAIN = [
     (r"\\frac\{(-?[\d.]+)\}\{([\d.]+)\}", r"\1/\2"),
     (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)"),
     (r"\\left\(|\\left\[", "("), (r"\\right\)|\\right\]", ")"), (r"\\times", "×"), (r"\\cdot", "·"),
-    (r"\\hat\{(\w)\}", lambda m: m.group(1) + "\u0302"), (r"\\sqrt\{([^{}]*)\}", r"√(\1)"), (r"\\(operatorname|mathit|mathbf)\{([^{}]*)\}", r"\2"),
+    (r"\\hat\{(\w)\}", lambda m: m.group(1) + "\u0302"), (r"\\sqrt\{([^{}]*)\}", r"√(\1)"),
+    (r"\\(operatorname|mathit|mathbf)\{([^{}]*)\}", r"\2"),
     (r"\\log", "log"), (r"\\eta", "η"), (r"\\beta", "β"), (r"\\epsilon", "ε"), (r"\\sigma", "σ"), (r"\\theta", "θ"),
     (r"\\mu", "μ"), (r"\\lambda", "λ"), (r"\\alpha", "α"), (r"\\gamma", "γ"), (r"\\tau", "τ"),
 ]

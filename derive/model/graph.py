@@ -10,7 +10,7 @@ import sympy
 from ..errors import SpecError
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def symbol(name: str) -> sympy.Symbol:
     """The one real symbol derive uses for a name (real, so |x|' is sign(x))."""
     return sympy.Symbol(name, real=True)
@@ -51,7 +51,8 @@ def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[
     for index, (name, expr) in enumerate(nodes.items()):
         for used in sorted(s.name for s in expr.free_symbols):
             if used == name:
-                raise SpecError(f"{where}.nodes.{name}: the node uses itself (a cycle); a node may only use inputs, targets, parameters and earlier nodes.")
+                raise SpecError(f"{where}.nodes.{name}: the node uses itself (a cycle); "
+                                f"a node may only use inputs, targets, parameters and earlier nodes.")
             if position.get(used, -1) > index:
                 raise SpecError(f"{where}.nodes.{name}: uses {used!r}, which is defined after it; list {used!r} before {name!r}.")
             if used not in known and used not in position:

@@ -137,7 +137,7 @@ class Problem:
     @classmethod
     def build(cls, *, nodes: Mapping, loss: str | Sequence[str], params: Mapping, data: Mapping,
               inputs: Sequence = (), targets: Sequence = (), learning_rate: float = 0.01,
-              title: str = "", training: Mapping | None = None, report: Mapping | None = None) -> "Problem":
+              title: str = "", training: Mapping | None = None, report: Mapping | None = None) -> Problem:
         """A Problem from SymPy objects: names may be given as Symbols or strings.
 
         >>> x, y, w = sympy.symbols("x y w")

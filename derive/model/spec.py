@@ -203,7 +203,8 @@ class _Reader:
                 index = {}
                 for name in columns:
                     if name not in header:
-                        raise self.fail("data.csv", f"{file} has no column {name!r} (it has {', '.join(header) or 'no header'}); add it to the header row.")
+                        raise self.fail("data.csv", f"{file} has no column {name!r} "
+                                                f"(it has {', '.join(header) or 'no header'}); add it to the header row.")
                     index[name] = header.index(name)
                 raw = {name: array("d") for name in columns}  # 8 bytes a number, not a Python float
                 for line, row in enumerate(reader, start=2):
