@@ -26,14 +26,17 @@ def render_chunks(trace, fmt: str = "markdown", **options) -> Iterator[str]:
 
         yield render_json(trace)
         return
-    if fmt in ("markdown", "latex"):
+    from .report.formats import FORMATS
+
+    if fmt in FORMATS:
         from .report.document import render_report
 
         yield from render_report(trace, fmt, **options)
         return
-    raise DeriveError(f"{fmt!r} is not a format; use markdown, latex or json.")
+    raise DeriveError(f"{fmt!r} is not a format; use {', '.join(FORMATS)} or json.")
 
 
 def render(trace, fmt: str = "markdown", **options) -> str:
-    """The whole document for a trace as one string: "markdown", "latex" or "json"."""
+    """The whole document for a trace as one string: "markdown", "latex" (any format in
+    derive.report.formats.FORMATS) or "json"."""
     return "".join(render_chunks(trace, fmt, **options))

@@ -4,15 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-
-from . import __version__, api
 from pathlib import Path
 
+from . import __version__, api
 from .errors import DeriveError, SpecError
 from .output import write_atomic, write_stdout
+from .report.formats import FORMATS as DOCUMENT_FORMATS
 from .report.pdf import build_pdf
 
-FORMATS = ("markdown", "latex", "json")
+FORMATS = (*DOCUMENT_FORMATS, "json")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -234,6 +234,19 @@ def test_user_templates_replace_blocks(tmp_path, capsys):
     assert out.count("LOSS BLOCK FROM MY TEMPLATE") == 5 and "**Forward pass.**" in out
 
 
+def test_user_step_template_tests_the_step_number(tmp_path, capsys):
+    own = tmp_path / "mine" / "markdown"
+    own.mkdir(parents=True)
+    shipped = (ROOT / "derive" / "report" / "templates" / "markdown" / "step.md.j2").read_text()
+    (own / "step.md.j2").write_text('{% if step.number == "1" %}FIRST STEP\n{% endif %}'
+                                    '{% if step.number > 3 %}LATE STEP\n{% endif %}' + shipped)
+    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--templates", str(tmp_path / "mine")]) == 0
+    out = capsys.readouterr().out
+    # Seed B has five one-row steps: step 1 is first, steps 4 and 5 are late.
+    assert out.count("FIRST STEP") == 1 and out.count("LATE STEP") == 2
+    assert out.index("FIRST STEP") < out.index("## Step 1 ") < out.index("## Step 2 ") < out.index("LATE STEP")
+
+
 @pytest.mark.parametrize("name", SEEDS)
 @pytest.mark.parametrize("fmt,suffix", [("markdown", "md"), ("latex", "tex")])
 def test_golden_reports(name, fmt, suffix, request):
@@ -253,7 +266,7 @@ def test_plain_install_runs_from_any_directory(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
                              "--target", str(target), str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert (target / "derive" / "templates" / "markdown" / "document.md.j2").exists()
+    assert (target / "derive" / "report" / "templates" / "markdown" / "document.md.j2").exists()
     env = dict(os.environ, PYTHONPATH=str(target))
     run = subprocess.run([sys.executable, "-m", "derive", "run", str(EXAMPLES / "seed_a_linear_regression.toml")],
                          cwd=tmp_path, capture_output=True, text=True, env=env)

@@ -10,8 +10,9 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from .escape import escape_latex, escape_markdown
 from ..model.graph import symbol
+from . import formats
+from .formats import Format
 from .worked import Line, Worked, latex_name
 
 FULL_TABLE_ROWS = 20
@@ -19,45 +20,13 @@ SUMMARY_STEPS = 100
 SAMPLE_EDGE = 10
 
 
-def template_root() -> Path:
-    """The shipped templates: inside the installed package, or beside it in a source checkout."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "templates"
-    return installed if installed.is_dir() else package.parent / "templates"
-
-
-def environment(fmt: str, user_dir: str | Path | None = None) -> jinja2.Environment:
-    """The Jinja environment of a format; a user's folder of templates overrides block by block."""
-    folders = [template_root() / fmt]
-    if user_dir is not None:
-        user = Path(user_dir)
-        folders.insert(0, user / fmt if (user / fmt).is_dir() else user)
-    escape = escape_latex if fmt == "latex" else escape_markdown
-    # Everything a template prints is escaped for the format unless it is Markup (formula text
-    # and numbers made here); macro output is Markup too, since autoescape is on.
-    options = dict(loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=True, auto_reload=False,
-                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                   finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))))
-    if fmt == "latex":
-        options.update(block_start_string=r"\BLOCK{", block_end_string="}", variable_start_string=r"\VAR{",
-                       variable_end_string="}", comment_start_string=r"\#{", comment_end_string="}",
-                       trim_blocks=True, lstrip_blocks=True)
-    else:
-        options.update(trim_blocks=True, lstrip_blocks=True)
-    env = jinja2.Environment(**options)
-    # The equations macro is loaded once and shared by every block template.
-    suffix = "tex" if fmt == "latex" else "md"
-    env.globals["equations"] = env.get_template(f"equations.{suffix}.j2").module.equations
-    return env
-
-
-def render_report(trace, fmt: str, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
-    """Stream the worked solution of a trace as Markdown or LaTeX."""
-    env = environment(fmt, templates)
-    context = Report(trace, fmt).context(env)
+def render_report(trace, fmt: str | Format, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
+    """Stream the worked solution of a trace in a format (a Format or its name)."""
+    form = formats.get(fmt)
+    env = form.environment(templates)
+    context = Report(trace, form).context(env)
     context["fragment"] = fragment
-    name = "document.md.j2" if fmt == "markdown" else "document.tex.j2"
-    yield from env.get_template(name).generate(context)
+    yield from env.get_template(form.template("document")).generate(context)
 
 
 def _layout(rendered: str) -> str:
@@ -66,16 +35,56 @@ def _layout(rendered: str) -> str:
     return re.sub("\x00(\\d+)\x00", r"{\1}", escaped)
 
 
+class Counter(Markup):
+    """A step's number, epoch or row number as the step template sees it: it prints as the token
+    that the step's own number fills in, and compares (==, !=, <, <=, >, >=, with a number or its
+    text) as that number, noting in `compared` that the layout depends on it."""
+
+    def __new__(cls, token: str, value: int, compared: list[bool]):
+        counter = super().__new__(cls, token)
+        counter.value, counter.compared = value, compared
+        return counter
+
+    def _other(self, other) -> int | None:
+        self.compared.append(True)
+        if isinstance(other, Counter):
+            return other.value
+        try:
+            return int(str(other).strip())
+        except ValueError:
+            return None
+
+    def __eq__(self, other) -> bool:
+        return self._other(other) == self.value
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __lt__(self, other) -> bool:
+        return self.value < self._other(other)
+
+    def __le__(self, other) -> bool:
+        return self.value <= self._other(other)
+
+    def __gt__(self, other) -> bool:
+        return self.value > self._other(other)
+
+    def __ge__(self, other) -> bool:
+        return self.value >= self._other(other)
+
+    __hash__ = Markup.__hash__
+
+
 class Report:
     """Builds the template context of a trace: statement, graph, worked steps, summary, diagnostics."""
 
-    def __init__(self, trace, fmt: str):
+    def __init__(self, trace, fmt: Format):
         self.trace = trace
         self.problem = trace.problem
         self.fmt = fmt
         self.worked = Worked(self.problem)
         self.numbers = self.problem.number_format
-        self.width = 70 if fmt == "latex" else 110
+        self.width = fmt.width
         self._cells: dict[int, list[Markup]] = {}
 
     # -- small helpers -------------------------------------------------------------------
@@ -84,7 +93,7 @@ class Report:
 
     def num(self, value, slotted: bool = False) -> Markup:
         """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown (a token when slotted)."""
-        text = f"${self.numbers.latex(value)}$" if self.fmt == "latex" else self.numbers.text(value)
+        text = self.fmt.number(self.numbers.latex(value), self.numbers.text(value))
         return Markup(self.worked.slot(text) if slotted else text)
 
     def equations(self, lines: list[Line]) -> Markup:
@@ -168,9 +177,9 @@ class Report:
         """A number from the spec (data, a starting value) as it was given, not rounded."""
         if type(value) is float and math.isfinite(value) and "e" not in repr(value):
             text = repr(value).removesuffix(".0")  # a float's shortest decimal is the number as given
-            return Markup(f"${text}$" if self.fmt == "latex" else text)
-        fmt = self.worked.given_format
-        return Markup(f"${fmt.latex(value)}$" if self.fmt == "latex" else fmt.text(value))
+            return Markup(self.fmt.number(text, text))
+        given = self.worked.given_format
+        return Markup(self.fmt.number(given.latex(value), given.text(value)))
 
     def graph(self) -> dict:
         """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""
@@ -206,35 +215,44 @@ class Report:
 
         The step template is rendered once for each shape of step (rows in the batch, rows marked
         in the data table) with numbered tokens in place of every number; each step then fills
-        that layout with its own numbers by string formatting."""
-        template = env.get_template(f"step.{'tex' if self.fmt == 'latex' else 'md'}.j2")
+        that layout with its own numbers by string formatting. A template that compares the
+        step's number, epoch or rows (see Counter) is rendered again for every step."""
+        template = env.get_template(self.fmt.template("step"))
         layouts: dict[tuple, str] = {}
         previous_state = None
         for index in range(shown):
             step = self.trace.steps[index]
             texts: list[str] = []
+            compared: list[bool] = []
             self.worked.recorder = texts
             try:
-                context = self.step_context(step, previous_state)
+                context = self.step_context(step, previous_state, compared)
             finally:
                 self.worked.recorder = None
             small = self.problem.n_rows <= FULL_TABLE_ROWS
             shape = (len(step.rows), tuple(step.rows) if small else ())
-            if shape not in layouts:
-                layouts[shape] = _layout("".join(template.generate(step=context, statement=statement)))
-            yield Markup(layouts[shape].format(*texts))
+            layout = layouts.get(shape)
+            if layout is None:
+                layout = _layout("".join(template.generate(step=context, statement=statement)))
+                if not compared:
+                    layouts[shape] = layout
+            yield Markup(layout.format(*texts))
             previous_state = step.state
 
-    def step_context(self, step, previous_state) -> dict:
+    def step_context(self, step, previous_state, compared: list[bool]) -> dict:
         """What the step template shows of one step; every number in it is a token (see steps)."""
         worked, slot = self.worked, self.worked.slot
+
+        def counter(value: int) -> Counter:
+            return Counter(slot(str(value)), value, compared)
+
         rows = []
         trace = self.trace
         table = trace.outputs[trace.offsets[step.step - 1]:trace.offsets[step.step]].tolist()
         for position, row in enumerate(step.rows):
             values = worked.outputs_values(step.params, row, table[position])
             rows.append({
-                "number": Markup(slot(str(row + 1))),
+                "number": counter(row + 1),
                 "forward": self.equations(worked.lines_forward(values)),
                 "loss": self.equations(worked.lines_loss(values)),
                 "local": self.equations(worked.lines_local(values)),
@@ -242,8 +260,8 @@ class Report:
             })
         frozen = self.problem.training.frozen
         return {
-            "number": Markup(slot(str(step.step))), "epoch": Markup(slot(str(step.epoch))),
-            "rows": [Markup(slot(str(r + 1))) for r in step.rows],
+            "number": counter(step.step), "epoch": counter(step.epoch),
+            "rows": [counter(r + 1) for r in step.rows],
             "batch": self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
             "per_row": rows,
             "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
@@ -301,33 +319,30 @@ class Report:
         return [{"epoch": e, "loss": self.num(sum(trace.losses[a:b + 1]) / (b + 1 - a)),
                  "params": [self.num(v) for v in trace.updated[b].tolist()]} for e, a, b in bounds]
 
-    def diagnostics(self) -> list[Markup]:
-        """Plain-language notes on what went wrong in training."""
+    def diagnostics(self) -> list[dict]:
+        """What went wrong in training, as facts; the templates say it in words (`kind` picks the note)."""
         trace, notes = self.trace, []
-        escape = escape_latex if self.fmt == "latex" else escape_markdown
         losses = np.asarray(trace.losses, dtype=float)
         sizes = np.abs(np.asarray(trace.updated, dtype=float)).max(axis=1) if len(losses) else losses
         start_size = max(abs(float(v)) for v in self.problem.initial.values()) if self.problem.initial else 0.0
-        text = self.numbers.text
-        rate = text(self.problem.schedule(1))
+
+        def text(value) -> Markup:
+            return Markup(self.numbers.text(value))
+
         for epoch, a, b in self.epoch_bounds():
             worst = a + int(np.argmax(losses[a:b + 1]))
             grown = a + int(np.argmax(sizes[a:b + 1]))
             # Losses of single rows differ anyway; growth counts when the parameters blow up too.
             if losses[a] > 0 and losses[worst] > 10 * losses[a] and sizes[grown] > 10 * (start_size + 1):
-                notes.append(Markup(
-                    f"In epoch {epoch} the loss grew from {text(losses[a])} at step {a + 1} to "
-                    f"{text(losses[worst])} at step {worst + 1}, more than tenfold, while the largest parameter "
-                    f"grew from {text(start_size)} to {text(sizes[grown])} in size: each step overshoots. The "
-                    f"learning rate {rate} is probably too high for this data; try a smaller one, such as "
-                    f"{text(float(self.problem.schedule(1)) / 10)}."))
+                notes.append({"kind": "overshoot", "epoch": epoch, "first_step": a + 1, "first_loss": text(losses[a]),
+                              "worst_step": worst + 1, "worst_loss": text(losses[worst]),
+                              "start_size": text(start_size), "size": text(sizes[grown]),
+                              "rate": text(self.problem.schedule(1)),
+                              "smaller_rate": text(float(self.problem.schedule(1)) / 10)})
                 break
         if trace.diverged:
             d = trace.diverged
-            kind = "not a number (NaN)" if d["value"] == "nan" else "infinite"
-            notes.append(Markup(
-                f"At step {d['step']} {escape(d['quantity'])} became {kind}, so training stopped there; the "
-                f"steps before it are shown. Try a smaller learning rate."))
+            notes.append({"kind": "diverged", "step": d["step"], "quantity": d["quantity"], "nan": d["value"] == "nan"})
         return notes
 
     def progress(self) -> dict:
@@ -352,21 +367,11 @@ class Report:
         return {"axis": axis, "log": log,
                 "points": [{"x": x, "y": Markup(f"{y:.6g}")} for x, y in points if np.isfinite(y)]}
 
-    def improve(self) -> list[Markup]:
-        """The levers the articles end with, said for this run."""
-        settings, escape = self.problem.training, (escape_latex if self.fmt == "latex" else escape_markdown)
-        code = (lambda t: Markup(r"\texttt{%s}" % escape(t))) if self.fmt == "latex" else (lambda t: Markup(f"`{t}`"))
+    def improve(self) -> list[str]:
+        """The levers the articles end with that apply to this run, by name; the templates say them."""
         losses = np.asarray(self.trace.losses, dtype=float)
-        tips = []
-        if self.trace.diverged or (len(losses) > 1 and losses[-1] > losses[0]):
-            tips.append(Markup(f"A smaller learning rate ({code('learning_rate')} under [train]) takes shorter steps."))
-        else:
-            tips.append(Markup(f"More epochs ({code('epochs')}) let the loss fall further."))
-        if settings.batch_size == 1:
-            tips.append(Markup(f"A larger batch ({code('batch_size')}: a number of rows, or all of them) "
-                               f"averages the gradient over several rows, so each step is less noisy."))
-        tips.append(Markup(f"Shuffling the rows each epoch ({code('shuffle = true')}, with {code('seed')}) "
-                           f"avoids learning the order of the data."))
-        tips.append(Markup(f"Other optimisers ({code('optimizer')}: momentum, Adam) and learning-rate "
-                           f"schedules ({code('[train.schedule]')}) change how each step is taken."))
-        return tips
+        worse = self.trace.diverged or (len(losses) > 1 and losses[-1] > losses[0])
+        tips = ["smaller_rate" if worse else "more_epochs"]
+        if self.problem.training.batch_size == 1:
+            tips.append("larger_batch")
+        return [*tips, "shuffle", "optimizers"]

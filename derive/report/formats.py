@@ -1,0 +1,81 @@
+"""Output formats of the worked solution: one Format object each, and the Jinja environment it makes.
+
+A new format is one Format registered here and one folder of templates under
+derive/report/templates/ named after it, holding the same blocks as the others."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from .escape import escape_latex, escape_markdown
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one output format writes text, numbers and code, and where its templates are."""
+
+    name: str                          # what --format takes
+    suffix: str                        # file name suffix of its templates (step.md.j2) and of its output
+    escape: Callable[[str], str]       # user text to text the format prints literally
+    math: tuple[str, str]              # inline math delimiters
+    numbers_in_math: bool              # numbers in tables and prose typeset as math (else plain text)
+    width: int                         # visible length of an equation line before it breaks after each '='
+    code: Callable[[str], str]         # inline code (a spec key such as `epochs`), escaped
+    jinja: dict = field(default_factory=dict)  # delimiters and whitespace options of its templates
+
+    @property
+    def folder(self) -> str:
+        return self.name
+
+    def template(self, block: str) -> str:
+        """The file name of a block: `step` -> `step.tex.j2`."""
+        return f"{block}.{self.suffix}.j2"
+
+    def inline_math(self, tex: str) -> str:
+        left, right = self.math
+        return f"{left}{tex}{right}"
+
+    def number(self, tex: str, text: str) -> str:
+        """A number for a table cell or a sentence, from its LaTeX and its plain text."""
+        return self.inline_math(tex) if self.numbers_in_math else text
+
+    def environment(self, user_dir: str | Path | None = None) -> jinja2.Environment:
+        """The Jinja environment of this format; a user's folder of templates overrides block by block.
+
+        Everything a template prints is escaped for the format unless it is Markup (formula text and
+        numbers made by the report); macro output is Markup too, since autoescape is on."""
+        loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("derive.report", f"templates/{self.folder}")]
+        if user_dir is not None:
+            user = Path(user_dir)
+            loaders.insert(0, jinja2.FileSystemLoader(str(user / self.folder if (user / self.folder).is_dir() else user)))
+        escape = self.escape
+        env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+            finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))), **self.jinja)
+        env.filters["code"] = lambda text: Markup(self.code(str(text)))
+        # The equations macro is loaded once and shared by every block template.
+        env.globals["equations"] = env.get_template(self.template("equations")).module.equations
+        return env
+
+
+MARKDOWN = Format(
+    name="markdown", suffix="md", escape=escape_markdown, math=("$", "$"), numbers_in_math=False, width=110,
+    code=lambda text: f"`{text}`")
+
+LATEX = Format(
+    name="latex", suffix="tex", escape=escape_latex, math=("$", "$"), numbers_in_math=True, width=70,
+    code=lambda text: rf"\texttt{{{escape_latex(text)}}}",
+    jinja={"block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
+           "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}"})
+
+FORMATS: dict[str, Format] = {f.name: f for f in (MARKDOWN, LATEX)}
+
+
+def get(name: str | Format) -> Format:
+    """The Format of a name; KeyError for one that is not registered."""
+    return name if isinstance(name, Format) else FORMATS[name]
