@@ -49,7 +49,7 @@ def test_unknown_function_lists_the_known_ones_and_the_closest():
     with pytest.raises(ExpressionError) as info:
         parse("sigmod(w1)", NAMES)
     assert "Did you mean 'sigmoid'?" in str(info.value)
-    assert "Known functions: abs, bce, elu, exp, huber, leaky_relu, log, log1p, logsumexp, mae, max, min, mse, relu, " \
+    assert "Known functions: abs, bce, elu, exp, gelu, huber, leaky_relu, log, log1p, logsumexp, mae, max, min, mse, relu, " \
            "sigmoid, softplus, sqrt, tanh." in str(info.value)
 
 

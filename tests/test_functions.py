@@ -1,12 +1,15 @@
 """Every expression function and named loss: values and derivatives as PyTorch computes them, kinks included."""
 from __future__ import annotations
 
-import pytest
+import math
 
-from conftest import require
+import pytest
+from conftest import ROOT, require
 from torch_oracle import torch
 
 import derive
+from derive.model.functions import readme_table
+from derive.model.spec import loads
 
 F = torch.nn.functional if torch is not None else None
 CASES = [
@@ -21,6 +24,7 @@ CASES = [
     ("tanh(w*x)", lambda z: torch.tanh(z)),
     ("sigmoid(w*x)", lambda z: torch.sigmoid(z)),
     ("sqrt(1 + w*x*w*x)", lambda z: torch.sqrt(1 + z * z)),
+    ("gelu(w*x)", lambda z: F.gelu(z)),
 ]
 POINTS = [-1.3, 0.0, 0.25, 0.5, 2.0]  # w*x with x = 1: 0 and 0.5 are the kinks (relu, abs, max/min ties)
 
@@ -96,3 +100,104 @@ def test_softmax_cross_entropy_written_out_and_shorthand_agree_with_torch():
             assert step.loss == pytest.approx(loss.item(), rel=1e-9)
             for name, tensor in params.items():
                 assert step.updated[name] == pytest.approx(tensor.item(), rel=1e-9, abs=1e-12)
+
+
+# Rows of (x, y) at and next to the kinks of max, min and huber, run three rows per step.
+BATCHED = [
+    ("max(w*x, y, 0.5)", lambda z, y: torch.amax(torch.stack([z, y, torch.full_like(z, 0.5)]), dim=0)),
+    ("min(w*x, y, 0.5)", lambda z, y: torch.amin(torch.stack([z, y, torch.full_like(z, 0.5)]), dim=0)),
+    ("huber(w*x, y, 1.0)", lambda z, y: F.huber_loss(z, y, delta=1.0, reduction="none")),
+    ("logsumexp(w*x, y, 2*w*x)", lambda z, y: torch.logsumexp(torch.stack([z, y, 2 * z]), dim=0)),
+    ("gelu(w*x - y)", lambda z, y: F.gelu(z - y)),
+    ("leaky_relu(w*x - y, 0.2)", lambda z, y: F.leaky_relu(z - y, 0.2)),
+]
+
+
+@pytest.mark.parametrize("node,reference", BATCHED, ids=[c[0].split("(")[0] for c in BATCHED])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_functions_run_batched_and_match_torch_at_ties(node, reference, batch):
+    require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
+    # With w = 0.5: rows 1 and 2 tie all three arguments of max and min (0.5, 0.5, 0.5) and two
+    # of them; rows 3 and 4 put huber at |d| = delta exactly; the rest are ordinary points.
+    x, y = [1.0, 1.0, 3.0, 1.0, -2.0, 4.0], [0.5, 0.2, 0.5, 1.5, 0.7, -1.0]
+    trace = derive.Problem.build(inputs=["x"], targets=["y"], nodes={"L": node}, loss="L", params={"w": 0.5},
+                                 data={"x": x, "y": y}, learning_rate=0.1,
+                                 training={"batch_size": batch}).train()
+    w = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    for step in trace.steps:
+        rows = list(step.rows)
+        w = torch.tensor(step.params["w"], dtype=torch.float64, requires_grad=True)
+        tx, ty = torch.tensor(x, dtype=torch.float64)[rows], torch.tensor(y, dtype=torch.float64)[rows]
+        loss = reference(w * tx, ty).mean()
+        loss.backward()
+        assert step.loss == pytest.approx(loss.item(), rel=1e-12, abs=1e-15)
+        assert step.gradients["w"] == pytest.approx(w.grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_three_way_tie_splits_the_gradient_in_thirds():
+    # max(a, b, c) at a = b = c: PyTorch's max (and amax) gives each argument 1/3, so d/dw of max(w, w*x, 1)
+    # at w = 1, x = 1 is 1/3 + 1/3 (w appears in two of the three tied arguments).
+    step = derive.Problem.build(inputs=["x"], targets=[], nodes={"L": "max(w, w*x, 1)"}, loss="L",
+                                params={"w": 1.0}, data={"x": [1.0]}, learning_rate=1).train().steps[0]
+    assert step.gradients["w"] == pytest.approx(2 / 3, rel=1e-15)
+
+
+def test_logsumexp_is_shifted_by_its_largest_argument():
+    # log(e^710 + e^700) = 710 + log(1 + e^-10), which overflows a double if not shifted.
+    step = derive.Problem.build(inputs=["x"], targets=[], nodes={"L": "logsumexp(710*w*x, 700*w*x)"}, loss="L",
+                                params={"w": 1.0}, data={"x": [1.0, 1.0]}, learning_rate=1e-9,
+                                training={"batch_size": 2}).train().steps[0]
+    assert step.loss == pytest.approx(710 + math.log1p(math.exp(-10)), rel=1e-15)
+    # d/dw = (710 e^710 + 700 e^700) / (e^710 + e^700) = 710 - 10 / (1 + e^10)
+    assert step.gradients["w"] == pytest.approx(710 - 10 / (1 + math.exp(10)), rel=1e-13)
+
+
+def test_readme_function_table_is_the_registry():
+    readme = (ROOT / "README.md").read_text()
+    assert readme_table() in readme
+
+
+GELU_LAYERS = """
+[model]
+inputs = ["x1", "x2"]
+targets = ["y"]
+layers = [{ size = 2, activation = "gelu" }, { size = 1 }]
+loss = "L"
+[model.nodes]
+L = "mse(h2_1, y)"
+[params]
+w1_1_1 = 0.3
+w1_2_1 = -0.8
+w1_1_2 = 1.1
+w1_2_2 = 0.4
+w2_1_1 = 0.7
+w2_2_1 = -0.5
+[data]
+x1 = [1.0, -2.0]
+x2 = [0.5, 1.5]
+y = [1.0, -1.0]
+[train]
+learning_rate = 0.1
+batch_size = 2
+"""
+
+
+def test_gelu_in_layer_shorthand_matches_torch_and_prints_in_reports():
+    require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
+    trace = loads(GELU_LAYERS).train()
+    given = {"w1_1_1": 0.3, "w1_2_1": -0.8, "w1_1_2": 1.1, "w1_2_2": 0.4, "w2_1_1": 0.7, "w2_2_1": -0.5}
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in given.items()}
+    b = {k: torch.tensor(0.0, dtype=torch.float64, requires_grad=True) for k in ("b1_1", "b1_2", "b2_1")}
+    x1, x2 = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.5, 1.5], dtype=torch.float64)
+    h1 = F.gelu(t["w1_1_1"] * x1 + t["w1_2_1"] * x2 + b["b1_1"])
+    h2 = F.gelu(t["w1_1_2"] * x1 + t["w1_2_2"] * x2 + b["b1_2"])
+    out = t["w2_1_1"] * h1 + t["w2_2_1"] * h2 + b["b2_1"]
+    loss = F.mse_loss(out, torch.tensor([1.0, -1.0], dtype=torch.float64))
+    loss.backward()
+    step = trace.steps[0]
+    assert step.loss == pytest.approx(loss.item(), rel=1e-12)
+    for name, tensor in {**t, **b}.items():
+        assert step.gradients[name] == pytest.approx(tensor.grad.item(), rel=1e-12, abs=1e-15)
+    report = derive.render(trace, "latex")
+    assert r"h^{(1)}_{1} &= \operatorname{gelu}\left(z^{(1)}_{1}\right)" in report
+    assert r"\operatorname{erf}" in report

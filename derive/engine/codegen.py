@@ -8,43 +8,54 @@ from collections.abc import Sequence
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from ..model.functions import (numeric_elu, numeric_heaviside, numeric_leaky_relu, numeric_relu, numeric_sigmoid,
-                        numeric_sign, numeric_softplus)
+from ..model.functions import REGISTRY, helpers
 
 
 class FloatCodePrinter(PythonCodePrinter):
-    """Prints float arithmetic with the math module and derive's activation helpers."""
-
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_relu(self, expr):
-        return f"_relu({self._print(expr.args[0])})"
+    """Prints float arithmetic: every registered function as a call to its helper (see
+    derive.model.functions), the same source running on floats, Rationals or NumPy arrays."""
 
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
         return f"_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
 
-    def _print_leaky_relu(self, expr):
-        return "_leaky_relu(%s, %s)" % tuple(self._print(a) for a in expr.args)
+    def _print_Pow(self, expr, rational=False):
+        exponent = expr.exp
+        if exponent.is_Number and not exponent.is_Integer:
+            base = self._print(expr.base)
+            if exponent == sympy.S.Half:
+                return f"_sqrt({base})"
+            if exponent == -sympy.S.Half:
+                return f"(1/_sqrt({base}))"
+            return f"_pow({base}, {self._print(exponent)})"
+        return self._print_integer_power(expr, rational)
 
-    def _print_softplus(self, expr):
-        return f"_softplus({self._print(expr.args[0])})"
+    def _print_integer_power(self, expr, rational=False):
+        return super()._print_Pow(expr, rational)
 
-    def _print_elu(self, expr):
-        return f"_elu({self._print(expr.args[0])})"
-
-    def _print_sign(self, expr):
-        return f"_sign({self._print(expr.args[0])})"
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
+    def _print_Piecewise(self, expr):
+        (value, _), *rest = expr.args
+        if not rest:
+            return self._print(value)
+        return f"_select({self._print(expr.args[0].cond)}, {self._print(value)}, " \
+               f"{self._print(sympy.Piecewise(*rest))})"
 
     def _print_Max(self, expr):
         return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
 
     def _print_Min(self, expr):
         return "min(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+
+def _call(code: str):
+    def print_call(self, expr):
+        return f"{code}({', '.join(self._print(a) for a in expr.args)})"
+    return print_call
+
+
+for _entry in REGISTRY.values():
+    if _entry.cls is not None and f"_print_{_entry.cls.__name__}" not in vars(FloatCodePrinter):
+        setattr(FloatCodePrinter, f"_print_{_entry.cls.__name__}", _call(_entry.code))
 
 
 class ExactCodePrinter(FloatCodePrinter):
@@ -62,34 +73,15 @@ class ExactCodePrinter(FloatCodePrinter):
     def _print_Integer(self, expr):
         return f"_R({expr.p})"
 
-    def _print_Pow(self, expr, rational=False):
+    def _print_integer_power(self, expr, rational=False):
         base = self.parenthesize(expr.base, 60)
         if expr.exp.is_Integer:
             return f"{base}**{expr.exp.p}"
         return f"{base}**({self._print(expr.exp)})"
 
 
-def _exact_sigmoid(x):
-    return 1 / (1 + sympy.exp(-x))
-
-
-def _exact_relu(x):
-    return x if x > 0 else sympy.Integer(0)
-
-
-FLOAT_NAMESPACE = {"math": math, "_sigmoid": numeric_sigmoid, "_relu": numeric_relu,
-                   "_sign": numeric_sign, "_heaviside": numeric_heaviside,
-                   "_leaky_relu": numeric_leaky_relu, "_softplus": numeric_softplus, "_elu": numeric_elu}
-EXACT_NAMESPACE = {
-    "math": types.SimpleNamespace(exp=sympy.exp, log=sympy.log, sqrt=sympy.sqrt, tanh=sympy.tanh,
-                                  log1p=lambda x: sympy.log(1 + x), pi=sympy.pi, e=sympy.E),
-    "_sigmoid": _exact_sigmoid, "_relu": _exact_relu, "_sign": sympy.sign,
-    "_R": sympy.Rational,
-    "_heaviside": lambda x, h0=0: sympy.Integer(1) if x > 0 else (sympy.sympify(h0) if x == 0 else sympy.Integer(0)),
-    "_leaky_relu": lambda x, slope: x if x > 0 else slope * x,
-    "_softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "_elu": lambda x: x if x > 0 else sympy.exp(x) - 1,
-}
+FLOAT_NAMESPACE = {"math": math, **helpers("float")}
+EXACT_NAMESPACE = {"math": types.SimpleNamespace(pi=sympy.pi, e=sympy.E), "_R": sympy.Rational, **helpers("exact")}
 
 
 def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = False, shared: bool = True,
@@ -172,17 +164,8 @@ def _emit_needed(pending: list, needed: set) -> list:
 def _numpy_namespace():
     import numpy as np
 
-    shim = types.SimpleNamespace(exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, log1p=np.log1p, pi=np.pi, e=np.e)
-
-    def sigmoid(x):
-        return 1.0 / (1.0 + np.exp(-x))
-
-    return {"math": shim, "_sigmoid": sigmoid, "_relu": lambda x: np.maximum(x, 0.0),
-            "_sign": np.sign,
-            "_heaviside": lambda x, h0=0.0: np.where(x > 0, 1.0, np.where(x == 0, h0, 0.0)),
-            "_leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
-            "_softplus": lambda x: np.logaddexp(0.0, x), "_elu": lambda x: np.where(x > 0, x, np.expm1(x)),
-            "_R": lambda p, q=1: np.float64(p) / q, "_round": lambda x: x}
+    return {"math": types.SimpleNamespace(pi=np.pi, e=np.e), "_R": lambda p, q=1: np.float64(p) / q,
+            "_round": lambda x: x, **helpers("numpy")}
 
 
 def recompile_for_numpy(function):

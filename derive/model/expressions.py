@@ -8,67 +8,11 @@ from collections.abc import Callable, Mapping
 import sympy
 
 from ..errors import ExpressionError, closest
-from sympy.codegen.cfunctions import log1p
-
-from .functions import elu, leaky_relu, relu, sigmoid, softplus
+from .functions import FUNCTIONS
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 100
-
-FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "abs": sympy.Abs,
-    "sigmoid": sigmoid,
-    "tanh": sympy.tanh,
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "softplus": softplus,
-    "elu": elu,
-    "log1p": log1p,
-    "max": sympy.Max,
-    "min": sympy.Min,
-}
-
-
-def _loss(build):
-    """A named loss written out in full, so that reports show its definition."""
-    def function(*args, evaluate=True):
-        return build(*args)
-
-    function.__name__ = build.__name__
-    return function
-
-
-@_loss
-def mse(yhat, y):
-    return (yhat - y) ** 2
-
-
-@_loss
-def mae(yhat, y):
-    return sympy.Abs(yhat - y)
-
-
-@_loss
-def bce(p, y):
-    return -(y * sympy.log(p) + (1 - y) * sympy.log(1 - p))
-
-
-@_loss
-def huber(yhat, y, delta):
-    d = yhat - y
-    return sympy.Piecewise((d**2 / 2, sympy.Abs(d) < delta), (delta * (sympy.Abs(d) - delta / 2), True))
-
-
-@_loss
-def logsumexp(*zs):
-    return sympy.log(sum(sympy.exp(z) for z in zs))
-
-
-FUNCTIONS.update({"mse": mse, "mae": mae, "bce": bce, "huber": huber, "logsumexp": logsumexp})
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,

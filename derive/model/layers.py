@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import SpecError, closest
+from .functions import ACTIVATIONS
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softplus", "elu", "linear")
 INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")
 
 
