@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 import derive
+from derive.api import compile_problem
 
 
 def best_of(function, repeats: int = 3) -> float:
@@ -61,8 +62,8 @@ def network_spec(widths: list[int], n_rows: int = 4) -> dict:
     return dict(inputs=inputs, targets=["y"], nodes=nodes, loss="L", params=params, data=data, learning_rate=0.1)
 
 
-def load(spec: dict) -> derive.Problem:
+def load(spec: dict):
     """Build, derive and compile: everything done once before training."""
-    problem = derive.Problem.build(**spec)
-    problem.kernel, problem.stepper, problem.loop  # noqa: B018 (compiled on first use)
-    return problem
+    compiled = compile_problem(derive.Problem.build(**spec))
+    compiled.loop  # noqa: B018 (made on first use)
+    return compiled

@@ -1,25 +1,50 @@
-"""The public flow, written once: load -> derive -> compile -> train -> render."""
+"""The public flow, written once: load -> differentiate -> compile -> train -> render."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import DeriveError
+from .engine.compiled import Compiled, compile_model, make_rate_schedule
+from .engine.derivation import Derivation, derive
+from .engine.optimizers import make_rule
+from .engine.trace import Trace
+from .errors import DeriveError, SpecError
 from .model.problem import Problem
-from .model.spec import load as _load_spec
+from .model.spec import load as read_spec
+from .report.numformat import number_format
 
 
 def load(path: str | Path) -> Problem:
-    """Read a TOML spec; raises SpecError (exit code 2) naming the file and field."""
-    return _load_spec(path)
+    """Read a TOML spec; raises SpecError (exit code 2) naming the file and field. The optimiser
+    and the schedule are checked here, before any work, so their errors name the file too."""
+    problem = read_spec(path)
+    try:
+        make_rule(problem.training.optimizer, problem.training.options)
+        make_rate_schedule(problem)
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc.message}") from None
+    return problem
 
 
-def train(problem: Problem):
-    """Derive, compile and run the training; returns the Trace."""
-    return problem.train()
+def differentiate(problem: Problem) -> Derivation:
+    """Every local partial, delta and gradient of the problem's graph, symbolically."""
+    return derive(problem.graph)
 
 
-def render_chunks(trace, fmt: str = "markdown", **options) -> Iterator[str]:
+def compile_problem(problem: Problem, derivation: Derivation | None = None) -> Compiled:
+    """The row kernel, update rule and schedule; with carry = "rounded", every shown value is
+    rounded to the report's digits as it is made."""
+    held = problem.report.carry == "rounded" and not problem.report.exact
+    rounding = number_format(problem.report).rounded if held else None
+    return compile_model(problem, derivation or differentiate(problem), rounding)
+
+
+def train(problem: Problem) -> Trace:
+    """Differentiate, compile and run the training; returns the Trace."""
+    return compile_problem(problem).train()
+
+
+def render_chunks(trace: Trace, fmt: str = "markdown", **options) -> Iterator[str]:
     """The document for a trace, in pieces, so that long reports stream to their file."""
     if fmt == "json":
         from .report.export import render_json
@@ -36,7 +61,7 @@ def render_chunks(trace, fmt: str = "markdown", **options) -> Iterator[str]:
     raise DeriveError(f"{fmt!r} is not a format; use {', '.join(FORMATS)} or json.")
 
 
-def render(trace, fmt: str = "markdown", **options) -> str:
+def render(trace: Trace, fmt: str = "markdown", **options) -> str:
     """The whole document for a trace as one string: "markdown", "latex" (any format in
     derive.report.formats.FORMATS) or "json"."""
     return "".join(render_chunks(trace, fmt, **options))

@@ -37,11 +37,6 @@ class ExpressionError(SpecError):
         where = f"{self.field}: " if self.field else ""
         return f"{where}{self.reason}"
 
-    def located(self, field: str, source: str | None = None) -> ExpressionError:
-        """Return the same error naming the field (and file) it came from."""
-        prefix = f"{source}: {field}" if source else field
-        return ExpressionError(self.reason, prefix)
-
 
 def closest(word: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' hint, or '' when nothing is close."""

@@ -14,12 +14,7 @@ def test_every_example_spec_has_a_test_here():
     tested = {"seed_a_linear_regression.toml", "seed_b_straight_line.toml", "seed_c_relu_sigmoid_network.toml",
               "seed_a_with_momentum.toml", "seed_a_with_adam.toml", "logistic_regression.toml",
               "softmax_three_classes.toml", "layers_three_four_one.toml"}  # the last: tests/test_layers.py
-    tested |= set(EXTRA_TESTED)
     assert {p.name for p in EXAMPLES.glob("*.toml")} <= tested
-
-
-# Examples added by later features register their test module's spec names here.
-EXTRA_TESTED: list[str] = []
 
 
 def test_seed_a_first_step_matches_the_article(example):

@@ -8,7 +8,8 @@ from conftest import EXAMPLES
 from networks import random_network
 
 import derive
-from derive.engine.training import _train_fused, _train_general
+from derive.api import compile_problem
+from derive.engine.training import _train_batched, _train_fused, _train_general
 
 FIELDS = ("epochs", "offsets", "rows", "outputs", "params", "gradients", "updated", "state", "losses", "rates")
 
@@ -26,8 +27,8 @@ def test_fused_loop_equals_the_general_loop(seed, activation, optimizer):
     spec = random_network(seed, activation, "bce", batch_size=1, epochs=3)
     spec["training"] = {**spec["training"], "optimizer": optimizer, "shuffle": True, "seed": seed,
                         "frozen": ("c",)}
-    problem = derive.Problem.build(**spec)
-    same_trace(_train_fused(problem), _train_general(problem))
+    compiled = compile_problem(derive.Problem.build(**spec))
+    same_trace(_train_fused(compiled), _train_general(compiled))
 
 
 def test_divergence_is_found_at_the_same_step_by_both_loops():
@@ -35,7 +36,8 @@ def test_divergence_is_found_at_the_same_step_by_both_loops():
     import dataclasses
 
     problem = dataclasses.replace(problem, training=dataclasses.replace(problem.training, learning_rate=10, epochs=200))
-    fused, general = _train_fused(problem), _train_general(problem)
+    compiled = compile_problem(problem)
+    fused, general = _train_fused(compiled), _train_general(compiled)
     assert fused.diverged is not None and fused.diverged["step"] > 10
     same_trace(fused, general)
 
@@ -57,12 +59,10 @@ def test_same_seed_same_order_and_different_seeds_differ():
 
 @pytest.mark.parametrize("batch_size,shuffle", [(2, False), (3, True), (None, False)])
 def test_vectorised_batches_equal_the_general_loop(batch_size, shuffle):
-    from derive.engine.training import _train_batched
-
     spec = random_network(5, "sigmoid", "bce", batch_size=batch_size, epochs=2)
     spec["training"] = {**spec["training"], "shuffle": shuffle, "seed": 3, "optimizer": "adam"}
-    problem = derive.Problem.build(**spec)
-    fast, slow = _train_batched(problem), _train_general(problem)
+    compiled = compile_problem(derive.Problem.build(**spec))
+    fast, slow = _train_batched(compiled), _train_general(compiled)
     for name in FIELDS:
         x, y = np.asarray(getattr(fast, name), dtype=float), np.asarray(getattr(slow, name), dtype=float)
         # NumPy's exp and pairwise sums may differ from math's in the last bit.

@@ -1,6 +1,8 @@
 """Straight-line Python source from SymPy assignments: the one compiler behind every kernel."""
 from __future__ import annotations
 
+import itertools
+import linecache
 import math
 import types
 from collections.abc import Sequence
@@ -118,23 +120,33 @@ def namespace(exact: bool = False, rounding=None) -> dict:
     return names
 
 
+_compiled = itertools.count(1)
+
+
 def compile_source(source: str, name: str, names: dict):
-    """Compile generated source (made from SymPy trees only, never from user text) and return `name`."""
-    exec(compile(source, f"<derive {name}>", "exec"), names)
+    """Compile generated source (made from SymPy trees only, never from user text) and return `name`.
+    The source is registered with linecache under its own file name, so a traceback shows its lines."""
+    filename = f"<derive {name} {next(_compiled)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    exec(compile(source, filename, "exec"), names)
     function = names[name]
     function.source = source
     return function
 
 
 def compile_function(name: str, arguments: Sequence[str], assignments: Sequence[tuple[str, sympy.Expr]],
-                     results: Sequence[str], exact: bool = False, shared: bool = True,
-                     prologue: Sequence[str] = (), rounding=None):
-    """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`;
-    `prologue` lines (plain Python, made by derive) come first. See straight_line."""
-    body = [*prologue, *straight_line(assignments, exact, shared, rounding is not None)]
+                     results: Sequence[str], exact: bool = False, shared: bool = True, rounding=None):
+    """Compile `def name(*arguments)` that runs `assignments` in order and returns `results`
+    (see straight_line)."""
+    body = straight_line(assignments, exact, shared, rounding is not None)
     lines = [f"def {name}({', '.join(arguments)}):", *(f"    {line}" for line in body),
              f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
     return compile_source("\n".join(lines) + "\n", name, namespace(exact, rounding))
+
+
+def unpack(array: str, names: list[str]) -> list[str]:
+    """A statement that unpacks a tuple argument into named locals."""
+    return [f"{', '.join(names)}, = {array}"] if names else []
 
 
 class _Rounded(sympy.Function):
@@ -168,8 +180,12 @@ def _numpy_namespace():
             "_round": lambda x: x, **helpers("numpy")}
 
 
+def numpy_function(source: str, name: str):
+    """Generated source (float or exact) run on NumPy float64 values: overflow gives inf, log(0)
+    gives -inf, no exceptions."""
+    return compile_source(source, name, _numpy_namespace())
+
+
 def recompile_for_numpy(function):
-    """The same source run on NumPy float64 values: overflow gives inf, log(0) gives -inf, no exceptions."""
-    namespace = _numpy_namespace()
-    exec(compile(function.source, "<derive numpy>", "exec"), namespace)
-    return namespace[function.__name__]
+    """The same source as a compiled function, run on NumPy float64 values (see numpy_function)."""
+    return numpy_function(function.source, function.__name__)

@@ -24,7 +24,7 @@ class Derivation:
 
     `local[(node, parent)]` is d(node)/d(parent) over inputs, targets, parameters and nodes;
     `delta[node]` is dL/d(node) written with delta and local symbols (the chain rule as taught);
-    `gradient[param]` likewise for each trained parameter. `edges` lists (node, parent) in order.
+    `gradient[param]` likewise for each parameter. `edges` lists (node, parent) in order.
     """
 
     graph: Graph
@@ -45,13 +45,12 @@ class Derivation:
         return self.gradient[param].xreplace(locals_).xreplace(deltas)
 
 
-def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
+def derive(graph: Graph) -> Derivation:
     """Differentiate each node by each parent, then run the backprop recursion.
 
     dL/d(node) = [node is a loss node] + sum over children c of dL/dc * dc/d(node);
     dL/d(param) = sum over nodes n that use param of dL/dn * dn/d(param).
     """
-    trained = graph.params if trained is None else trained
     node_names = graph.node_names
     differentiable = set(graph.params) | set(node_names)
     position = _order_key(graph)
@@ -86,7 +85,7 @@ def derive(graph: Graph, trained: tuple[str, ...] | None = None) -> Derivation:
         delta[name] = (seed + _chain(children[name], name)).xreplace(known)
         if delta[name].is_number:
             known[delta_symbol(name)] = delta[name]
-    gradient = {p: _chain(children[p], p).xreplace(known) for p in trained}
+    gradient = {p: _chain(children[p], p).xreplace(known) for p in graph.params}
     return Derivation(graph, tuple(edges), local, delta, gradient)
 
 

@@ -1,34 +1,72 @@
 """The compiled per-row step: node values, local partials, deltas and gradients in one function."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
-from .codegen import compile_source, namespace, straight_line
+from .codegen import compile_source, namespace, numpy_function, straight_line, unpack
 from .derivation import Derivation, delta_symbol, local_symbol
 from ..model.graph import symbol
 
 
 @dataclass(frozen=True)
-class Kernel:
-    """`row(P, R)` takes parameter values and one data row (inputs then targets) and returns
-    one flat tuple: node values, local partials (in `edges` order), deltas, gradients.
-    `lines` is its body as statements over p0.., c0.. giving `results` (for fused loops)."""
+class RowLayout:
+    """Which column of a row's outputs holds which number: node values (in evaluation order),
+    local partials (in `edges` order), deltas (one per node) and gradients (one per parameter);
+    `state` names each parameter's optimiser state, `loss` the nodes summed into the loss."""
 
-    row: object
     nodes: tuple[str, ...]
     edges: tuple[tuple[str, str], ...]
     params: tuple[str, ...]
-    loss_index: tuple[int, ...]
-    lines: tuple[str, ...] = ()
-    names: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+    loss: tuple[str, ...]
+    state: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return 2 * len(self.nodes) + len(self.edges) + len(self.params)
 
     @property
     def slices(self) -> dict[str, slice]:
         n, e, p = len(self.nodes), len(self.edges), len(self.params)
         return {"values": slice(0, n), "local": slice(n, n + e),
                 "deltas": slice(n + e, 2 * n + e), "gradients": slice(2 * n + e, 2 * n + e + p)}
+
+    @property
+    def gradients(self) -> slice:
+        return self.slices["gradients"]
+
+    @property
+    def loss_index(self) -> tuple[int, ...]:
+        """The columns of the loss nodes' values."""
+        return tuple(self.nodes.index(name) for name in self.loss)
+
+    @property
+    def columns(self) -> tuple[tuple[str, object], ...]:
+        """(part, key) of every column in order: ("values", node), ("local", (node, parent)),
+        ("deltas", node), ("gradients", param)."""
+        return (*(("values", n) for n in self.nodes), *(("local", e) for e in self.edges),
+                *(("deltas", n) for n in self.nodes), *(("gradients", p) for p in self.params))
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """The name of every column as a diverged run reports it: values.L, local.L.yhat, ..."""
+        return tuple(f"{part}.{key[0]}.{key[1]}" if part == "local" else f"{part}.{key}" for part, key in self.columns)
+
+    def with_state(self, state: tuple[str, ...]) -> RowLayout:
+        return replace(self, state=tuple(state))
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """`row(P, R)` takes parameter values and one data row (inputs then targets) and returns
+    one flat tuple laid out by `layout`. `lines` is its body as statements over the locals named
+    by `names` (parameters p0.., columns c0.., results), for loops that inline the row's step."""
+
+    row: object
+    layout: RowLayout
+    lines: tuple[str, ...] = ()
+    names: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
 
 def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -> Kernel:
@@ -45,9 +83,8 @@ def compile_kernel(derivation: Derivation, exact: bool = False, rounding=None) -
     source = ["def row(P, R):", *(f"    {line}" for line in unpack("P", params) + unpack("R", columns) + lines),
               f"    return ({', '.join(results)},)"]
     row = compile_source("\n".join(source) + "\n", "row", namespace(exact, rounding))
-    loss_index = tuple(graph.node_names.index(name) for name in graph.loss)
-    return Kernel(row, graph.node_names, derivation.edges, graph.params, loss_index, tuple(lines),
-                  (tuple(params), tuple(columns), tuple(results)))
+    layout = RowLayout(graph.node_names, derivation.edges, graph.params, graph.loss)
+    return Kernel(row, layout, tuple(lines), (tuple(params), tuple(columns), tuple(results)))
 
 
 def kernel_assignments(derivation: Derivation):
@@ -80,6 +117,18 @@ def kernel_assignments(derivation: Derivation):
     return params, columns, [(g, True) for g in groups] + [(chain, False)], results
 
 
-def unpack(array: str, names: list[str]) -> list[str]:
-    """A statement that unpacks a tuple argument into named locals."""
-    return [f"{', '.join(names)}, = {array}"] if names else []
+def compile_replay(kernel: Kernel, exact: bool = False):
+    """`replay(P, R, O)`: the row's step in floating point where O[i], when not None, replaces node
+    i's value as soon as it is made (a student's own number, carried into everything after it).
+    Returns the row's outputs, then each node's value as computed before any replacement."""
+    params, columns, results = (list(names) for names in kernel.names)
+    body = [*unpack("P", params), *unpack("R", columns)]
+    for line in kernel.lines:
+        body.append(line)
+        target = line.partition(" = ")[0]
+        if target[0] == "v" and target[1:].isdigit():
+            body += [f"k{target[1:]} = {target}", f"if O[{target[1:]}] is not None: {target} = O[{target[1:]}]"]
+    computed = [f"k{i}" for i in range(len(kernel.layout.nodes))]
+    source = "\n".join(["def replay(P, R, O):", *(f"    {line}" for line in body),
+                        f"    return ({', '.join(results + computed)},)"]) + "\n"
+    return numpy_function(source, "replay") if exact else compile_source(source, "replay", namespace())

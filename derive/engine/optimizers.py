@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .codegen import compile_source, namespace, straight_line
+from .codegen import compile_function, compile_source, namespace, straight_line, unpack
 from ..errors import SpecError, closest
 from ..model.expressions import parse
 
@@ -198,12 +198,6 @@ def adamw(options: Mapping[str, object]) -> UpdateRule:
 
 RULES = {"sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adam": adam, "adamw": adamw}
 
-# Every option name any optimiser takes under [train]; the spec reader accepts these keys.
-OPTION_NAMES: frozenset[str] = frozenset({
-    "momentum", "dampening", "nesterov", "weight_decay", "eps", "lr_decay", "initial_accumulator_value",
-    "alpha", "centered", "beta1", "beta2", "amsgrad"})
-
-
 def make_rule(name: str, options: Mapping[str, object]) -> UpdateRule:
     """The UpdateRule for a `[train] optimizer` name and its options; raises SpecError."""
     if name not in RULES:
@@ -229,14 +223,29 @@ def compile_stepper(rule: UpdateRule, params: Sequence[str], frozen: Sequence[st
     """Compile the rule unrolled over every parameter; frozen ones are returned unchanged."""
     lines, new_params, new_state, state_names = stepper_lines(rule, params, frozen, exact, rounding is not None)
     n = len(params)
-    prologue = [f"{', '.join(f'p{i}' for i in range(n))}, = P", f"{', '.join(f'g{i}' for i in range(n))}, = G"]
-    if state_names:
-        prologue.append(f"{', '.join(state_names)}, = S")
+    unpacked = [*unpack("P", [f"p{i}" for i in range(n)]), *unpack("G", [f"g{i}" for i in range(n)]),
+                *unpack("S", state_names)]
     results = new_params + new_state
-    source = ["def update(P, G, S, eta, t):", *(f"    {line}" for line in prologue + lines),
+    source = ["def update(P, G, S, eta, t):", *(f"    {line}" for line in unpacked + lines),
               f"    return ({', '.join(results)},)"]
     function = compile_source("\n".join(source) + "\n", "update", namespace(exact, rounding))
     return Stepper(function, rule, tuple(name not in frozen for name in params))
+
+
+def compile_assignments(rule: UpdateRule, exact: bool = False, rounding=None):
+    """The rule for one parameter as a function of (theta, g, eta, t, previous state...) returning
+    every assignment's value in order: what the worked update lines show."""
+    args = ["theta", "g", "eta", "t", *[f"s_{s}" for s in rule.state]]
+    current = {THETA: sympy.Symbol("theta", real=True), GRAD: sympy.Symbol("g", real=True),
+               **{sympy.Symbol(s, real=True): sympy.Symbol(f"s_{s}", real=True) for s in rule.state}}
+    hyper = {sympy.Symbol(h, real=True): (sympy.nsimplify(v, rational=True) if exact else sympy.Float(v))
+             for h, v in rule.hyper.items()}
+    assignments = []
+    for k, (target, expr) in enumerate(rule.assignments):
+        assignments.append((f"a{k}", expr.xreplace(hyper).xreplace(current)))
+        current[THETA if target == "theta" else sympy.Symbol(target, real=True)] = sympy.Symbol(f"a{k}", real=True)
+    return compile_function("assignments", args, assignments, [f"a{k}" for k in range(len(assignments))],
+                            exact=exact, shared=False, rounding=rounding)
 
 
 _I = "_I_"  # stands for a parameter's number in the rule's statements, which are printed once

@@ -7,6 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .kernel import RowLayout
+
 
 class Step:
     """One optimisation step, read from the trace's arrays as its parts are asked for.
@@ -35,13 +37,13 @@ class Step:
         return self._trace.outputs[start:end]
 
     def _per(self, names, part):
-        columns = self._block[:, self._trace._layout[0][part]]
+        columns = self._block[:, self._trace.layout.slices[part]]
         if len(self.rows) == 1:
             return dict(zip(names, columns[0].tolist()))
         return {name: columns[:, i].tolist() for i, name in enumerate(names)}
 
     def _by_param(self, array) -> dict:
-        return dict(zip(self._trace._layout[3], array[self._index].tolist()))
+        return dict(zip(self._trace.layout.params, array[self._index].tolist()))
 
     @cached_property
     def params(self) -> dict:
@@ -57,36 +59,39 @@ class Step:
 
     @cached_property
     def values(self) -> dict:
-        return self._per(self._trace._layout[1], "values")
+        return self._per(self._trace.layout.nodes, "values")
 
     @cached_property
     def local(self) -> dict:
-        return self._per(self._trace._layout[2], "local")
+        return self._per(self._trace.layout.edges, "local")
 
     @cached_property
     def deltas(self) -> dict:
-        return self._per(self._trace._layout[1], "deltas")
+        return self._per(self._trace.layout.nodes, "deltas")
 
     @cached_property
     def row_gradients(self) -> dict:
-        grads = self._block[:, self._trace._layout[0]["gradients"]]
-        return {p: grads[:, i].tolist() for i, p in enumerate(self._trace._layout[3])}
+        grads = self._block[:, self._trace.layout.gradients]
+        return {p: grads[:, i].tolist() for i, p in enumerate(self._trace.layout.params)}
 
     @cached_property
     def state(self) -> dict:
-        rule = self._trace.problem.stepper.rule
-        if not rule.state:
+        names = self._trace.layout.state
+        if not names:
             return {}
-        flat, width = self._trace.state[self._index].tolist(), len(rule.state)
-        return {p: dict(zip(rule.state, flat[i * width:(i + 1) * width]))
-                for i, p in enumerate(self._trace._layout[3])}
+        flat, width = self._trace.state[self._index].tolist(), len(names)
+        return {p: dict(zip(names, flat[i * width:(i + 1) * width]))
+                for i, p in enumerate(self._trace.layout.params)}
 
 
 @dataclass(frozen=True)
 class Trace:
-    """Every step of a run as arrays; `steps` gives Step views, `diverged` says where it stopped."""
+    """Every step of a run as arrays laid out by `layout`; `steps` gives Step views, `diverged`
+    says where it stopped. `compiled` is the model the run came from (its problem, derivation and
+    update rule), for documents that explain the run."""
 
-    problem: object
+    layout: RowLayout
+    compiled: object
     epochs: np.ndarray
     offsets: np.ndarray
     rows: np.ndarray
@@ -110,17 +115,17 @@ class Trace:
         return Steps(self)
 
     @property
+    def problem(self):
+        """The problem the run solved: its data and settings."""
+        return self.compiled.problem
+
+    @property
     def final(self) -> dict:
         """The parameters after the last completed step (the initial ones if none completed)."""
-        names = self.problem.graph.params
+        names = self.layout.params
         if len(self.updated):
             return dict(zip(names, self.updated[-1].tolist()))
         return {name: self.problem.initial[name] for name in names}
-
-    @cached_property
-    def _layout(self):
-        kernel = self.problem.kernel
-        return kernel.slices, kernel.nodes, kernel.edges, kernel.params
 
     def step(self, index: int) -> Step:
         return Step(self, index)

@@ -6,78 +6,94 @@ import math
 from array import array
 
 import numpy as np
+import sympy
 
-from .codegen import recompile_for_numpy
 from .trace import Trace
 
 
-def batches(n_rows: int, batch_size: int | None, epochs: int, shuffle: bool, seed: int):
-    """Yield (epoch, rows) for every step; the same seed gives the same order."""
-    size = n_rows if batch_size is None else batch_size
-    rng = np.random.default_rng(seed)
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n_rows) if shuffle else np.arange(n_rows)
+def epoch_orders(n_rows: int, settings):
+    """(epoch, order) for every epoch: the rows in the order they are fed, a permutation drawn
+    from `seed` when shuffled, else range(n_rows). Every loop takes its row order from here."""
+    rng = np.random.default_rng(settings.seed)
+    for epoch in range(1, settings.epochs + 1):
+        yield epoch, rng.permutation(n_rows) if settings.shuffle else range(n_rows)
+
+
+def batches(n_rows: int, settings):
+    """(epoch, rows) for every step: each epoch's order cut into runs of batch_size rows (a range
+    where the rows run in order, else a view of the epoch's permutation)."""
+    size = n_rows if settings.batch_size is None else settings.batch_size
+    for epoch, order in epoch_orders(n_rows, settings):
         for start in range(0, n_rows, size):
-            yield epoch, order[start:start + size].tolist()
+            yield epoch, order[start:start + size]
 
 
-def train(problem) -> Trace:
-    """Train `problem` and return its Trace; a non-finite number stops training at that step."""
-    settings = problem.training
-    if problem.exact_arithmetic:
-        return _train_general(problem)
-    if settings.batch_size == 1 or problem.n_rows == 1:
-        return _train_fused(problem)
-    return _train_batched(problem)
+def train(compiled) -> Trace:
+    """Train the compiled model and return its Trace; a non-finite number stops training at that step."""
+    if compiled.exact:
+        return _train_general(compiled)
+    if compiled.problem.training.batch_size == 1 or compiled.problem.n_rows == 1:
+        return _train_fused(compiled)
+    return _train_batched(compiled)
 
 
-def _train_batched(problem) -> Trace:
+def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradients, losses, rates,
+               diverged=None, dtype=float) -> Trace:
+    """The Trace of a run from what every loop records: for each step its epoch, rows (offsets
+    into them), the parameters and optimiser state before it, its gradients, loss and rate; and
+    the parameters and state after the last step, which with the next step's `before` give each
+    step's updated parameters and state."""
+    p = len(compiled.layout.params)
+    carried = len(final)
+    before = np.asarray(before, dtype=dtype).reshape(-1, carried)
+    n = len(before)
+    after = np.vstack([before[1:], np.array(final, dtype=dtype).reshape(1, carried)])[:n]
+    return Trace(layout=compiled.layout, compiled=compiled, epochs=np.asarray(epochs, dtype=int),
+                 offsets=np.asarray(offsets, dtype=int), rows=np.asarray(rows, dtype=int), table=table,
+                 params=before[:, :p], gradients=np.asarray(gradients, dtype=dtype).reshape(n, p),
+                 updated=after[:, :p], state=after[:, p:], losses=np.asarray(losses, dtype=dtype),
+                 rates=np.asarray(rates, dtype=dtype), diverged=diverged)
+
+
+def _train_batched(compiled) -> Trace:
     """Several rows per step in floating point: the row's step runs on NumPy arrays of the
     batch's columns (vectorised over rows); the batch loss and gradient are their means."""
-    kernel, stepper, graph, settings = problem.kernel, problem.stepper, problem.graph, problem.training
-    batch_row = problem.batch_kernel
-    columns = [np.asarray(problem.data[c], dtype=float) for c in graph.columns]
-    width, grad_slice = kernel.slices["gradients"].stop, kernel.slices["gradients"]
-    loss_index = list(kernel.loss_index)
-    params = tuple(float(problem.initial[p]) for p in graph.params)
-    state = tuple(float(v) for v in stepper.initial_state())
-    blocks, rows_kept, sizes, per_step = [], [], [], {k: [] for k in ("epochs", "params", "grads", "state", "loss", "rates")}
+    problem, layout = compiled.problem, compiled.layout
+    columns = [np.asarray(problem.data[c], dtype=float) for c in problem.graph.columns]
+    loss_index, grad_slice = list(layout.loss_index), layout.gradients
+    params = tuple(float(problem.initial[p]) for p in layout.params)
+    state = tuple(float(v) for v in compiled.stepper.initial_state())
+    blocks, rows_kept, sizes = [], [], []
+    record = {k: [] for k in ("epochs", "before", "gradients", "losses", "rates")}
     diverged = None
-    for t, (epoch, batch) in enumerate(_batch_indices(problem.n_rows, settings), start=1):
-        values = tuple(c[batch] for c in columns)
-        m = len(values[0]) if values else (batch.stop - batch.start if isinstance(batch, slice) else len(batch))
+    for t, (epoch, rows) in enumerate(batches(problem.n_rows, problem.training), start=1):
+        index = slice(rows.start, rows.stop) if isinstance(rows, range) else rows
+        values = tuple(c[index] for c in columns)
         with np.errstate(all="ignore"):
-            out = batch_row(params, values)
+            out = compiled.batch_row(params, values)
             loss = float(np.mean(sum(out[i] for i in loss_index)))
             grads = tuple(float(np.mean(g)) for g in out[grad_slice])
         # Any infinite or NaN number in the rows reaches the mean of the loss or of a gradient.
         if not (math.isfinite(loss) and all(math.isfinite(g) for g in grads)):
-            rows = [[float(c[r]) for c in columns] for r in np.atleast_1d(np.arange(problem.n_rows)[batch])]
-            table = _table([out], [m], width)
-            diverged = _locate(problem, params, rows, t, [tuple(r) for r in table.tolist()])
+            table = _table([out], [len(rows)], layout.width)
+            fed = [[float(c[r]) for c in columns] for r in rows]
+            diverged = _locate(compiled, params, fed, t, [tuple(r) for r in table.tolist()])
             break
-        rate = float(problem.schedule(epoch))
-        _, result, diverged = _update(problem, params, grads, state, rate, t)
+        rate = float(compiled.schedule(epoch))
+        result, diverged = _update(compiled, params, grads, state, rate, t)
         if diverged:
             break
         blocks.append(out)
-        rows_kept.append(np.arange(problem.n_rows)[batch])
-        sizes.append(m)
-        params, state, before = result[:len(params)], result[len(params):], params
-        for key, value in (("epochs", epoch), ("params", before), ("grads", grads), ("state", state),
-                           ("loss", loss), ("rates", rate)):
-            per_step[key].append(value)
-    n, p = len(sizes), len(graph.params)
-    kept = np.array(per_step["params"], dtype=float).reshape(n, p)
-    updated = np.vstack([kept[1:], np.array(params, dtype=float).reshape(1, p)])[:n]
-    outputs = functools.partial(_table, blocks, sizes, width)
-    return Trace(problem=problem, epochs=np.array(per_step["epochs"], dtype=int),
-                 offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
-                 rows=np.concatenate(rows_kept) if rows_kept else np.zeros(0, dtype=int),
-                 table=outputs, params=kept, gradients=np.array(per_step["grads"], dtype=float).reshape(n, p),
-                 updated=updated, state=np.array(per_step["state"], dtype=float).reshape(n, len(state)),
-                 losses=np.array(per_step["loss"], dtype=float), rates=np.array(per_step["rates"], dtype=float),
-                 diverged=diverged)
+        rows_kept.append(np.arange(rows.start, rows.stop) if isinstance(rows, range) else rows)
+        sizes.append(len(rows))
+        for key, value in (("epochs", epoch), ("before", params + state), ("gradients", grads),
+                           ("losses", loss), ("rates", rate)):
+            record[key].append(value)
+        params, state = result[:len(params)], result[len(params):]
+    return make_trace(compiled, offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
+                      rows=np.concatenate(rows_kept) if rows_kept else (),
+                      table=functools.partial(_table, blocks, sizes, layout.width), final=params + state,
+                      diverged=diverged, **record)
 
 
 def _table(blocks, sizes, width: int) -> np.ndarray:
@@ -92,47 +108,36 @@ def _table(blocks, sizes, width: int) -> np.ndarray:
     return table
 
 
-def _batch_indices(n_rows: int, settings):
-    """(epoch, rows) for every step as NumPy indices (a slice where rows run in order), in the
-    same order as batches()."""
-    size = n_rows if settings.batch_size is None else settings.batch_size
-    rng = np.random.default_rng(settings.seed)
-    for epoch in range(1, settings.epochs + 1):
-        order = rng.permutation(n_rows) if settings.shuffle else None
-        for start in range(0, n_rows, size):
-            yield epoch, (order[start:start + size] if order is not None else slice(start, min(start + size, n_rows)))
-
-
-def _update(problem, params, grads, state, rate, t):
-    """The optimiser's step: (ok, new parameters and state, diverged or None)."""
-    exact = problem.exact_arithmetic
+def _update(compiled, params, grads, state, rate, t):
+    """The optimiser's step: (new parameters and state, None), or (None, where it diverged)."""
     try:
-        result = problem.stepper.update(params, grads, state, rate, t)
+        result = compiled.stepper.update(params, grads, state, rate, t)
     except (OverflowError, ZeroDivisionError, ValueError):
         result = (math.inf,) * (len(params) + len(state))
-    bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), exact)]
+    bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), compiled.exact)]
     if bad:
-        name = problem.graph.params[bad[0]]
-        return False, None, {"step": t, "quantity": f"updated.{name}", "value": _describe(result[bad[0]])}
-    return True, tuple(result), None
+        name = compiled.layout.params[bad[0]]
+        return None, {"step": t, "quantity": f"updated.{name}", "value": _describe(result[bad[0]])}
+    return tuple(result), None
 
 
-def _train_fused(problem) -> Trace:
+def _train_fused(compiled) -> Trace:
     """One row per step through the generated loop; a step it cannot finish goes through the
     general code, one step at a time, which records it or says where training diverged."""
-    kernel, stepper, graph, settings = problem.kernel, problem.stepper, problem.graph, problem.training
-    columns = problem.columns
-    params = tuple(float(problem.initial[p]) for p in graph.params)
-    state = tuple(float(v) for v in stepper.initial_state())
+    problem, layout = compiled.problem, compiled.layout
+    columns = compiled.columns
+    params = tuple(float(problem.initial[p]) for p in layout.params)
+    state = tuple(float(v) for v in compiled.stepper.initial_state())
     outputs, before = array("d"), array("d")
     order_kept, epochs, rates = [], [], []
     diverged, t = None, 1
-    for epoch, order in _epoch_orders(problem.n_rows, settings):
-        rate = float(problem.schedule(epoch))
+    for epoch, order in epoch_orders(problem.n_rows, problem.training):
+        order = order if isinstance(order, range) else order.tolist()
+        rate = float(compiled.schedule(epoch))
         position = 0
         while position < len(order) and diverged is None:
-            done, params, state, stopped = problem.loop(params, state, columns, order[position:], rate, t,
-                                                        outputs, before)
+            done, params, state, stopped = compiled.loop(params, state, columns, order[position:], rate, t,
+                                                         outputs, before)
             order_kept.extend(order[position:position + done])
             epochs.extend([epoch] * done)
             rates.extend([rate] * done)
@@ -140,7 +145,7 @@ def _train_fused(problem) -> Trace:
             if stopped is None:
                 break
             r = order[position]
-            out, new, diverged = _general_step(problem, params, state, [[c[r] for c in columns]], rate, t)
+            out, new, diverged = _general_step(compiled, params, state, [[c[r] for c in columns]], rate, t)
             if diverged is None:
                 outputs.extend(out[0])
                 before.extend(params + state)
@@ -151,71 +156,52 @@ def _train_fused(problem) -> Trace:
                 t, position = t + 1, position + 1
         if diverged is not None:
             break
-    n, width, p = len(order_kept), kernel.slices["gradients"].stop, len(graph.params)
-    outs = np.frombuffer(outputs, dtype=float).reshape(n, width)
-    kept = np.frombuffer(before, dtype=float).reshape(n, p + len(state))
-    updated = np.vstack([kept[1:, :p], np.array(params, dtype=float).reshape(1, p)])
-    after = np.vstack([kept[1:, p:], np.array(state, dtype=float).reshape(1, len(state))])
-    return Trace(problem=problem, epochs=np.array(epochs, dtype=int), offsets=np.arange(n + 1),
-                 rows=np.array(order_kept, dtype=int), table=outs, params=kept[:, :p],
-                 gradients=outs[:, kernel.slices["gradients"]], updated=updated[:n], state=after[:n],
-                 losses=outs[:, list(kernel.loss_index)].sum(axis=1), rates=np.array(rates, dtype=float),
-                 diverged=diverged)
+    n = len(order_kept)
+    table = np.frombuffer(outputs, dtype=float).reshape(n, layout.width)
+    return make_trace(compiled, epochs=epochs, rows=order_kept, offsets=np.arange(n + 1), table=table,
+                      before=np.frombuffer(before, dtype=float), final=params + state,
+                      gradients=table[:, layout.gradients], losses=table[:, list(layout.loss_index)].sum(axis=1),
+                      rates=rates, diverged=diverged)
 
 
-def _epoch_orders(n_rows: int, settings):
-    """(epoch, row order) for every epoch; the same seed gives the same orders as batches()."""
-    rng = np.random.default_rng(settings.seed)
-    for epoch in range(1, settings.epochs + 1):
-        yield epoch, rng.permutation(n_rows).tolist() if settings.shuffle else range(n_rows)
-
-
-def _general_step(problem, params, state, batch_rows, rate, t):
+def _general_step(compiled, params, state, batch_rows, rate, t):
     """One step by the general code: (row outputs, new parameters and state, diverged or None)."""
-    kernel = problem.kernel
-    exact = problem.exact_arithmetic
     try:
-        outputs = [kernel.row(params, row) for row in batch_rows]
+        outputs = [compiled.kernel.row(params, row) for row in batch_rows]
     except (OverflowError, ZeroDivisionError, ValueError):
         outputs = None
-    if outputs is None or not all(_finite(o, exact) for o in outputs):
-        return None, None, _locate(problem, params, batch_rows, t, outputs)
+    if outputs is None or not all(_finite(o, compiled.exact) for o in outputs):
+        return None, None, _locate(compiled, params, batch_rows, t, outputs)
     m = len(batch_rows)
-    grad_slice = kernel.slices["gradients"]
+    grad_slice = compiled.layout.gradients
     grads = outputs[0][grad_slice] if m == 1 else \
         tuple(sum(column) / m for column in zip(*(o[grad_slice] for o in outputs)))
-    _, result, diverged = _update(problem, params, grads, state, rate, t)
+    result, diverged = _update(compiled, params, grads, state, rate, t)
     return (None, None, diverged) if diverged else (outputs, result, None)
 
 
-def _train_general(problem) -> Trace:
+def _train_general(compiled) -> Trace:
     """Any batch size and any arithmetic (floats, exact Rationals, rounded as shown)."""
-    kernel, stepper = problem.kernel, problem.stepper
-    exact = problem.exact_arithmetic
-    rounding = problem.rounding or (lambda value: value)
+    problem, layout, exact = compiled.problem, compiled.layout, compiled.exact
+    rounding = compiled.rounding or (lambda value: value)
     graph = problem.graph
     table = np.stack([problem.data[c] for c in graph.columns], axis=1) if graph.columns else \
         np.zeros((problem.n_rows, 0))
     rows = [[_start(v, True) for v in row] for row in table.tolist()] if exact else table.tolist()
-    params = tuple(_start(problem.initial[p], exact) for p in graph.params)
-    state = stepper.initial_state()
-    slices = kernel.slices
-    grad_slice, loss_index = slices["gradients"], kernel.loss_index
-    settings = problem.training
-    rate_of = problem.schedule
+    params = tuple(_start(problem.initial[p], exact) for p in layout.params)
+    state = compiled.stepper.initial_state()
+    grad_slice, loss_index = layout.gradients, layout.loss_index
 
-    record = {k: [] for k in ("epochs", "offsets", "rows", "outputs", "params", "gradients",
-                              "updated", "state", "losses", "rates")}
-    record["offsets"].append(0)
+    record = {k: [] for k in ("epochs", "rows", "before", "gradients", "losses", "rates")}
+    offsets, outputs_kept = [0], []
     diverged = None
-    for t, (epoch, batch) in enumerate(batches(problem.n_rows, settings.batch_size, settings.epochs,
-                                                settings.shuffle, settings.seed), start=1):
+    for t, (epoch, batch) in enumerate(batches(problem.n_rows, problem.training), start=1):
         try:
-            outputs = [kernel.row(params, rows[r]) for r in batch]
+            outputs = [compiled.kernel.row(params, rows[r]) for r in batch]
         except (OverflowError, ZeroDivisionError, ValueError):
             outputs = None
         if outputs is None or not all(_finite(o, exact) for o in outputs):
-            diverged = _locate(problem, params, [rows[r] for r in batch], t, outputs)
+            diverged = _locate(compiled, params, [rows[r] for r in batch], t, outputs)
             break
         m = len(batch)
         if m == 1:
@@ -225,44 +211,26 @@ def _train_general(problem) -> Trace:
         else:
             loss = rounding(sum(sum(o[i] for i in loss_index) for o in outputs) / m)
             grads = tuple(rounding(sum(column) / m) for column in zip(*(o[grad_slice] for o in outputs)))
-        rate = rate_of(epoch)
-        _, result, diverged = _update(problem, params, grads, state, rate, t)
+        rate = compiled.schedule(epoch)
+        result, diverged = _update(compiled, params, grads, state, rate, t)
         if diverged:
             break
-        new_params, new_state = result[:len(params)], result[len(params):]
-        record["epochs"].append(epoch)
+        for key, value in (("epochs", epoch), ("before", params + tuple(state)), ("gradients", grads),
+                           ("losses", loss), ("rates", rate)):
+            record[key].append(value)
         record["rows"].extend(batch)
-        record["offsets"].append(record["offsets"][-1] + m)
-        record["outputs"].extend(outputs)
-        record["params"].append(params)
-        record["gradients"].append(grads)
-        record["updated"].append(new_params)
-        record["state"].append(new_state)
-        record["losses"].append(loss)
-        record["rates"].append(rate)
-        params, state = new_params, new_state
+        offsets.append(offsets[-1] + m)
+        outputs_kept.extend(outputs)
+        params, state = result[:len(params)], result[len(params):]
 
     dtype = object if exact else float
-    width = slices["gradients"].stop
-    return Trace(
-        problem=problem,
-        epochs=np.array(record["epochs"], dtype=int),
-        offsets=np.array(record["offsets"], dtype=int),
-        rows=np.array(record["rows"], dtype=int),
-        table=np.array(record["outputs"], dtype=dtype).reshape(-1, width),
-        params=np.array(record["params"], dtype=dtype).reshape(-1, len(graph.params)),
-        gradients=np.array(record["gradients"], dtype=dtype).reshape(-1, len(graph.params)),
-        updated=np.array(record["updated"], dtype=dtype).reshape(-1, len(graph.params)),
-        state=np.array(record["state"], dtype=dtype).reshape(len(record["losses"]), len(state)),
-        losses=np.array(record["losses"], dtype=dtype),
-        rates=np.array(record["rates"], dtype=dtype),
-        diverged=diverged)
+    table = np.array(outputs_kept, dtype=dtype).reshape(-1, layout.width)
+    return make_trace(compiled, offsets=offsets, table=table, final=params + tuple(state), diverged=diverged,
+                      dtype=dtype, **record)
 
 
 def _start(value, exact: bool):
     if exact:
-        import sympy
-
         if isinstance(value, float):
             return sympy.Rational(repr(value))
         return sympy.nsimplify(value, rational=True)
@@ -286,20 +254,16 @@ def _describe(value) -> str:
     return "inf" if number > 0 else "-inf"
 
 
-def _locate(problem, params, rows, t: int, outputs=None) -> dict:
+def _locate(compiled, params, rows, t: int, outputs=None) -> dict:
     """Find the first quantity of a failing step that is infinite or NaN; where the step raised,
     re-run it on NumPy floats, which give inf and NaN instead of exceptions."""
-    kernel = problem.kernel
-    names = ([f"values.{n}" for n in kernel.nodes] + [f"local.{n}.{p}" for n, p in kernel.edges]
-             + [f"deltas.{n}" for n in kernel.nodes] + [f"gradients.{p}" for p in kernel.params])
     if outputs is None:
-        safe = recompile_for_numpy(kernel.row)
+        safe = compiled.batch_row
         with np.errstate(all="ignore"):
             outputs = [safe(tuple(np.float64(float(p)) for p in params), tuple(np.float64(float(v)) for v in row))
                        for row in rows]
-    exact = problem.exact_arithmetic
     for out in outputs:
-        for name, value in zip(names, out):
-            if not _finite((value,), exact):
+        for name, value in zip(compiled.layout.quantities, out):
+            if not _finite((value,), compiled.exact):
                 return {"step": t, "quantity": name, "value": _describe(value)}
     return {"step": t, "quantity": "loss", "value": "nan"}

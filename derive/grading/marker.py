@@ -6,12 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass
 from functools import cached_property
 
-import sympy
-
 from .answers import Answer
-from ..engine.codegen import compile_function
-from ..engine.derivation import delta_symbol, local_symbol
-from ..model.graph import symbol
+from ..report.worked import Worked
 
 
 @dataclass(frozen=True)
@@ -114,63 +110,37 @@ class Checker:
         return [q for q in ordered if q in given]
 
     # -- recomputing from the student's own numbers -----------------------------------------
-    @cached_property
-    def _functions(self):
-        """One compiled function per node, local partial, delta and gradient, over every symbol."""
-        graph, derivation = self.problem.graph, self.problem.derivation
-        symbols = ([symbol(n) for n in (*graph.columns, *graph.params, *graph.node_names)]
-                   + [delta_symbol(n) for n in graph.node_names] + [local_symbol(*e) for e in derivation.edges])
-        codes = {s: sympy.Symbol(f"a{i}", real=True) for i, s in enumerate(symbols)}
-        args = [str(codes[s]) for s in symbols]
-
-        def make(expr):
-            return compile_function("q", args, [("r", sympy.sympify(expr).xreplace(codes))], ["r"])
-
-        nodes = [(n, make(e)) for n, e in graph.nodes]
-        local = [(e, make(derivation.local[e])) for e in derivation.edges]
-        deltas = [(n, make(derivation.delta[n])) for n in reversed(graph.node_names)]
-        grads = [(p, make(derivation.gradient[p])) for p in graph.params]
-        return symbols, nodes, local, deltas, grads
-
     def replay(self, step, given: dict[str, Answer], student_params: dict[str, float]) -> dict:
         """What each quantity of the step comes to from the student's own numbers (true ones where
-        the student gave none)."""
-        problem = self.problem
+        the student gave none), by the compiled row step with the student's node values put in."""
+        compiled = self.trace.compiled
+        problem, layout = self.problem, compiled.layout
         graph = problem.graph
-        symbols, nodes, local, deltas, grads = self._functions
         params = {p: float(v) for p, v in step.params.items()}
         params.update(student_params)
+        point = tuple(params[p] for p in graph.params)
         m = len(step.rows)
-        own_values = {n: [] for n in graph.node_names}
-        row_grads = {p: [] for p in graph.params}
-        row_losses = []
+        n = len(layout.nodes)
+        own_values = {name: [] for name in layout.nodes}
+        row_grads, row_losses = [], []
         for i, row in enumerate(step.rows):
-            env = {s: 0.0 for s in symbols}
-            env.update({symbol(c): float(problem.data[c][row]) for c in graph.columns})
-            env.update({symbol(p): v for p, v in params.items()})
-            call = lambda f: f(*(env[s] for s in symbols))[0]  # noqa: E731, B023 (used within this row)
-            for name, f in nodes:
-                value = call(f)
-                own_values[name].append(value)
-                answer = given.get(f"values.{name}")
-                env[symbol(name)] = (answer.given if m == 1 else answer.given[i]) if answer and \
-                    (m == 1 or isinstance(answer.given, list)) else value
-            for edge, f in local:
-                env[local_symbol(*edge)] = call(f)
-            for name, f in deltas:
-                env[delta_symbol(name)] = call(f)
-            for p, f in grads:
-                row_grads[p].append(call(f))
-            row_losses.append(sum(env[symbol(n)] for n in graph.loss))
-        own = {f"values.{n}": (v[0] if m == 1 else v) for n, v in own_values.items()}
+            answers = [given.get(f"values.{name}") for name in layout.nodes]
+            put = tuple((a.given if m == 1 else a.given[i]) if a and (m == 1 or isinstance(a.given, list)) else None
+                        for a in answers)
+            out = compiled.replay(point, tuple(float(problem.data[c][row]) for c in graph.columns), put)
+            for name, value in zip(layout.nodes, out[layout.width:layout.width + n]):
+                own_values[name].append(float(value))
+            row_losses.append(sum(float(out[k]) for k in layout.loss_index))
+            row_grads.append([float(g) for g in out[layout.gradients]])
+        own = {f"values.{name}": (v[0] if m == 1 else v) for name, v in own_values.items()}
         own["loss"] = sum(row_losses) / m
-        gradients = {p: sum(v) / m for p, v in row_grads.items()}
+        gradients = {p: sum(column) / m for p, column in zip(graph.params, zip(*row_grads))}
         own.update({f"gradients.{p}": v for p, v in gradients.items()})
         used = [given[f"gradients.{p}"].given if f"gradients.{p}" in given else gradients[p] for p in graph.params]
         index = step.step - 1
-        state = tuple(float(v) for v in self.trace.state[index - 1]) if index > 0 else problem.stepper.initial_state()
-        result = problem.stepper.update(tuple(params[p] for p in graph.params), tuple(used), state,
-                                        float(step.learning_rate), step.step)
+        stepper = compiled.stepper
+        state = tuple(float(v) for v in self.trace.state[index - 1]) if index > 0 else stepper.initial_state()
+        result = stepper.update(point, tuple(used), state, float(step.learning_rate), step.step)
         own.update({f"updated.{p}": float(v) for p, v in zip(graph.params, result)})
         return own
 
@@ -203,6 +173,4 @@ class Checker:
 
     @cached_property
     def worked(self):
-        from ..report.worked import Worked
-
-        return Worked(self.problem)
+        return Worked(self.trace.compiled)

@@ -1,10 +1,8 @@
 """The Problem: a graph, its data, its initial parameters and its settings; built from TOML or SymPy."""
 from __future__ import annotations
 
-from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import sympy
@@ -12,6 +10,12 @@ import sympy
 from ..errors import SpecError
 from .expressions import parse
 from .graph import Graph, build_graph, symbol
+
+
+# Every option name any optimiser takes under [train] (see derive.engine.optimizers).
+OPTION_NAMES: frozenset[str] = frozenset({
+    "momentum", "dampening", "nesterov", "weight_decay", "eps", "lr_decay", "initial_accumulator_value",
+    "alpha", "centered", "beta1", "beta2", "amsgrad"})
 
 
 @dataclass(frozen=True)
@@ -60,79 +64,17 @@ class Problem:
     def n_rows(self) -> int:
         return len(next(iter(self.data.values())))
 
-    @cached_property
-    def derivation(self):
-        from ..engine.derivation import derive
-
-        return derive(self.graph)
-
-    @cached_property
-    def kernel(self):
-        from ..engine.kernel import compile_kernel
-
-        return compile_kernel(self.derivation, exact=self.exact_arithmetic, rounding=self.rounding)
-
-    @cached_property
-    def stepper(self):
-        from ..engine.optimizers import compile_stepper, make_rule
-
-        rule = make_rule(self.training.optimizer, self.training.options)
-        return compile_stepper(rule, self.graph.params, self.training.frozen, exact=self.exact_arithmetic,
-                               rounding=self.rounding)
-
-    @cached_property
-    def columns(self) -> tuple:
-        """The data columns (inputs, then targets) as arrays of floats: 8 bytes a number, and
-        indexing one gives a Python float, which the generated loops compute with fastest."""
-        return tuple(array("d", np.asarray(self.data[c], dtype=float)) for c in self.graph.columns)
-
-    @cached_property
-    def batch_kernel(self):
-        """The row's step run on NumPy arrays of a batch's columns (vectorised over rows)."""
-        from ..engine.codegen import recompile_for_numpy
-
-        return recompile_for_numpy(self.kernel.row)
-
-    @cached_property
-    def loop(self):
-        """The generated loop that runs one-row steps with the update inlined (see fused.py)."""
-        from ..engine.loop import compile_loop
-
-        return compile_loop(self)
-
     @property
     def exact_arithmetic(self) -> bool:
         """Rationals throughout: for exact reports, and for carry = "rounded" (decimals held exactly)."""
         return self.report.exact or self.report.carry == "rounded"
 
-    @cached_property
-    def number_format(self):
-        from ..report.numformat import NumberFormat
-
-        return NumberFormat(self.report.precision, self.report.significant, self.report.exact,
-                            as_held=self.report.carry == "rounded" and not self.report.exact)
-
-    @property
-    def rounding(self):
-        """The function that rounds each shown value when carry = "rounded", else None."""
-        if self.report.carry != "rounded" or self.report.exact:
-            return None
-        return self.number_format.rounded
-
-    @cached_property
-    def schedule(self):
-        """A function from the 1-based epoch to the learning rate used in it."""
-        from ..engine.schedules import make_schedule
-
-        rate = self.training.learning_rate
-        rate = sympy.nsimplify(rate, rational=True) if self.exact_arithmetic else float(rate)
-        return make_schedule(rate, self.training.schedule)
-
     def train(self):
-        """Run the training the settings describe and return the Trace."""
-        from ..engine.training import train
+        """Derive, compile and run the training the settings describe; returns the Trace
+        (the flow of derive.api, which this model layer does not import at load time)."""
+        from .. import api
 
-        return train(self)
+        return api.train(self)
 
     @classmethod
     def build(cls, *, nodes: Mapping, loss: str | Sequence[str], params: Mapping, data: Mapping,

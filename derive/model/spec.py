@@ -17,8 +17,7 @@ from ..errors import ExpressionError, SpecError, closest
 from .expressions import parse
 from .graph import build_graph, symbol
 from .layers import expand_layers, initial_values, penalty_node
-from ..engine.optimizers import OPTION_NAMES
-from .problem import Problem, ReportSettings, TrainSettings, make_problem
+from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_problem
 
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
@@ -244,7 +243,7 @@ class _Reader:
         if schedule is not None and not isinstance(schedule, dict):
             raise self.fail("train.schedule", "expected a table [train.schedule] with kind = ...")
         options = {k: v for k, v in table.items() if k in OPTION_NAMES}
-        return TrainSettings(learning_rate=rate if isinstance(rate, Fraction) else rate, epochs=epochs,
+        return TrainSettings(learning_rate=rate, epochs=epochs,
                              batch_size=batch, shuffle=shuffle, seed=seed, frozen=tuple(frozen),
                              optimizer=optimizer, options=options, schedule=schedule)
 

@@ -10,6 +10,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from .numformat import number_format
 from ..model.graph import symbol
 from . import formats
 from .formats import Format
@@ -82,8 +83,8 @@ class Report:
         self.trace = trace
         self.problem = trace.problem
         self.fmt = fmt
-        self.worked = Worked(self.problem)
-        self.numbers = self.problem.number_format
+        self.worked = Worked(trace.compiled)
+        self.numbers = number_format(self.problem.report)
         self.width = fmt.width
         self._cells: dict[int, list[Markup]] = {}
 
@@ -149,7 +150,7 @@ class Report:
             "data": self.data_rows(range(problem.n_rows), set()),
             "n_rows": problem.n_rows,
             "initial": [{"name": self.tex(p), "value": self.given(problem.initial[p])} for p in graph.params],
-            "learning_rate": self.num(problem.schedule(1)),
+            "learning_rate": self.num(self.trace.compiled.schedule(1)),
             "batch": batch, "order": order, "epochs": settings.epochs,
             "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
             "loss": [self.tex(n) for n in graph.loss],
@@ -337,8 +338,8 @@ class Report:
                 notes.append({"kind": "overshoot", "epoch": epoch, "first_step": a + 1, "first_loss": text(losses[a]),
                               "worst_step": worst + 1, "worst_loss": text(losses[worst]),
                               "start_size": text(start_size), "size": text(sizes[grown]),
-                              "rate": text(self.problem.schedule(1)),
-                              "smaller_rate": text(float(self.problem.schedule(1)) / 10)})
+                              "rate": text(self.trace.compiled.schedule(1)),
+                              "smaller_rate": text(float(self.trace.compiled.schedule(1)) / 10)})
                 break
         if trace.diverged:
             d = trace.diverged

@@ -133,3 +133,9 @@ def _plain(d: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def number_format(settings) -> NumberFormat:
+    """The format a report's [report] settings ask for (ReportSettings)."""
+    return NumberFormat(settings.precision, settings.significant, settings.exact,
+                        as_held=settings.carry == "rounded" and not settings.exact)

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..engine.codegen import compile_function
 from ..engine.derivation import delta_symbol, local_symbol
 from .slots import Template, symbolic, template
 from ..model.graph import symbol
-from .numformat import NumberFormat
+from .numformat import NumberFormat, number_format
 from ..engine.optimizers import ETA, GRAD, THETA, T
 
 GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
@@ -82,9 +81,10 @@ _TOKEN_FREE = re.compile(r"\{\d+\}")
 class Worked:
     """Every formula of a problem, made once; `lines_*` fill them with a step's numbers."""
 
-    def __init__(self, problem):
-        self.problem = problem
-        graph, derivation = problem.graph, problem.derivation
+    def __init__(self, compiled):
+        problem = self.problem = compiled.problem
+        graph, derivation = problem.graph, compiled.derivation
+        self.number_format = number_format(problem.report)
         spec_names = dict(problem.report.names)
         self.names: dict[sympy.Symbol, str] = {}
         for name in (*graph.columns, *graph.params, *graph.node_names):
@@ -110,7 +110,7 @@ class Worked:
                 self.delta[name] = _formula(self.names[delta_symbol(name)], expr, self.names, mul_symbol="dot")
         self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
                          for p in graph.params}
-        self.updates = _UpdateFormulas(problem, self.names)
+        self.updates = _UpdateFormulas(compiled, self.names)
         self.formats = self._overrides()
         self.recorder: list[str] | None = None
         self.given = {ETA, *self.updates.hyper}
@@ -124,14 +124,17 @@ class Worked:
             "local": [(e, local_symbol(*e)) for e in derivation.edges],
             "gradients": [(p, _grad_symbol(p)) for p in graph.params],
         }
-        self._output_symbols = [s for group in ("nodes", "local", "deltas", "gradients") for _, s in self._keys[group]]
+        # The symbol of each column of a row's outputs, in the kernel's layout.
+        by_part = {"values": symbol, "local": lambda edge: local_symbol(*edge), "deltas": delta_symbol,
+                   "gradients": _grad_symbol}
+        self._output_symbols = [by_part[part](key) for part, key in compiled.layout.columns]
 
     def _overrides(self) -> dict:
         """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
         its own line, of dL/d(name) and of the parameter's update; substitutions keep the report's."""
         from dataclasses import replace
 
-        base = self.problem.number_format
+        base = self.number_format
         formats = {}
         for name, places in self.problem.report.overrides.items():
             fmt = replace(base, precision=places, significant=None)
@@ -148,11 +151,11 @@ class Worked:
         (the learning rate, an optimiser's constants), which are shown as given."""
         if symbol_ in self.given:
             return self.given_format.latex(value)
-        return self.problem.number_format.latex(value)
+        return self.number_format.latex(value)
 
     def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
         """LaTeX of a value, with the [report.overrides] decimals of the quantity it belongs to."""
-        return self.slot(self.formats.get(symbol_, self.problem.number_format).latex(value))
+        return self.slot(self.formats.get(symbol_, self.number_format).latex(value))
 
     def slot(self, text: str) -> str:
         """`text`, or, while a recorder list is set, a numbered token standing for it (the text is
@@ -247,10 +250,10 @@ class _UpdateFormulas:
     """The optimiser's assignments, per parameter, as formulas; their values are re-evaluated from
     the step's parameter, gradient, rate and previous state by the same compiled rule."""
 
-    def __init__(self, problem, names):
-        rule = problem.stepper.rule
+    def __init__(self, compiled, names):
+        problem = compiled.problem
+        rule = compiled.stepper.rule
         self.rule = rule
-        self.problem = problem
         self.trained = [p for p in problem.graph.params if p not in problem.training.frozen]
         hyper = {sympy.Symbol(k, real=True): v for k, v in rule.hyper.items()}
         self.hyper = hyper
@@ -259,7 +262,7 @@ class _UpdateFormulas:
         self.symbols = {t: sympy.Symbol(t, real=True) for t, _ in rule.assignments if t != "theta"}
         self.symbols.update({s: sympy.Symbol(s, real=True) for s in rule.state})
         self.updated = {p: sympy.Symbol(f"{p}'") for p in self.trained}
-        self.function = self._compile()
+        self.function = compiled.assignments
 
     def _formulas(self, theta: str, grad: str) -> list[Formula]:
         """The rule's assignments for one parameter; state read before it is set is shown as s_{t-1}."""
@@ -281,22 +284,6 @@ class _UpdateFormulas:
             formulas.append(_formula(lhs, expr, names, as_written=bool(self.rule.display)))
             assigned.add(target)
         return formulas
-
-    def _compile(self):
-        """One function of (theta, g, eta, t, previous state...) returning every assignment's value."""
-        rule = self.rule
-        args = ["theta", "g", "eta", "t", *[f"s_{s}" for s in rule.state]]
-        current = {THETA: sympy.Symbol("theta", real=True), GRAD: sympy.Symbol("g", real=True),
-                   **{sympy.Symbol(s, real=True): sympy.Symbol(f"s_{s}", real=True) for s in rule.state}}
-        hyper = {h: (sympy.nsimplify(v, rational=True) if self.problem.exact_arithmetic else sympy.Float(v))
-                 for h, v in self.hyper.items()}
-        assignments = []
-        for k, (target, expr) in enumerate(rule.assignments):
-            assignments.append((f"a{k}", expr.xreplace(hyper).xreplace(current)))
-            key = THETA if target == "theta" else sympy.Symbol(target, real=True)
-            current[key] = sympy.Symbol(f"a{k}", real=True)
-        return compile_function("assignments", args, assignments, [f"a{k}" for k in range(len(assignments))],
-                                exact=self.problem.exact_arithmetic, shared=False, rounding=self.problem.rounding)
 
     def lines(self, step, previous_state, worked) -> list[tuple[str, list[Line]]]:
         """(parameter, its update lines) for every trained parameter of a step."""
