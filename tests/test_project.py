@@ -73,10 +73,7 @@ def test_ruff_is_clean():
 LAYERS = {"model": set(), "engine": {"model"}, "report": {"model", "engine"}, "grading": {"model", "engine", "report"}}
 
 
-@pytest.mark.parametrize("layer", [
-    pytest.param("model", marks=pytest.mark.xfail(strict=True, reason="derive.model (problem, spec) imports from "
-                                                                        "derive.engine until the pipeline leaves Problem")),
-    "engine"])
+@pytest.mark.parametrize("layer", ["model", "engine"])
 def test_imports_point_from_model_to_engine_to_report(layer):
     """model imports nothing from engine, report or grading; engine nothing from report or grading."""
     forbidden = set(LAYERS) - LAYERS[layer] - {layer}
