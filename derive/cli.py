@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 from pathlib import Path
 
 from . import __version__, api
 from .errors import DeriveError, SpecError
-from .output import write_atomic, write_stdout
+from .output import open_outputs, write_stdout
 from .report.formats import FORMATS as DOCUMENT_FORMATS
 from .report.pdf import build_pdf
 
@@ -33,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     run.add_argument("--fragment", action="store_true",
                      help="with --format latex: the body alone, to \\input into lecture notes")
-    run.add_argument("--pdf", metavar="FILE", help="also build FILE.pdf from the LaTeX (needs latexmk or pdflatex)")
+    run.add_argument("--pdf", metavar="FILE", help="also build the PDF FILE from the LaTeX (needs pdflatex)")
     run.add_argument("--templates", metavar="DIR",
                      help="a folder of your own copies of the templates (markdown/, latex/); each file there "
                           "replaces the shipped one of the same name")
@@ -76,18 +77,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
-    problem = api.load(args.spec)
-    trace = problem.train()
-    options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates}
     if args.templates and not Path(args.templates).is_dir():
         raise SpecError(f"--templates: {args.templates} is not a folder; give the folder that holds markdown/ or latex/.")
-    if args.pdf:
-        build_pdf(api.render(trace, "latex", templates=args.templates), args.pdf)
-    chunks = api.render_chunks(trace, args.format, **options)
-    if args.output:
-        write_atomic(args.output, chunks)
-    elif not args.pdf or args.format != "markdown":
-        write_stdout(chunks)
+    with contextlib.ExitStack() as stack:
+        output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
+        problem = api.load(args.spec)
+        trace = problem.train()
+        options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates}
+        if pdf:
+            build_pdf(api.render(trace, "latex", templates=args.templates), pdf)
+        chunks = api.render_chunks(trace, args.format, **options)
+        if output:
+            output.write_text(chunks)
+        elif not pdf or args.format != "markdown":
+            write_stdout(chunks)
+        for finished in (pdf, output):
+            if finished:
+                finished.commit()
     if trace.diverged:
         d = trace.diverged
         print(f"derive: training stopped at step {d['step']}: {d['quantity']} became {d['value']}; "
@@ -100,17 +106,20 @@ def check(args) -> int:
     from .grading.answers import read_answers
     from .grading.marker import Checker
 
-    problem = api.load(args.spec)
-    trace = problem.train()
-    checker = Checker(problem, trace, args.tolerance)
-    results = [(name, checker.check(read_answers(name, problem, len(trace.steps)))) for name in args.answers]
-    if args.format == "json":
-        write_stdout([marking.as_json(results)])
-    else:
-        render = marking.as_markdown if args.format == "markdown" else marking.as_text
-        write_stdout(render(name, verdicts) for name, verdicts in results)
-    if args.csv:
-        write_atomic(args.csv, [marking.gradebook(results)])
+    with contextlib.ExitStack() as stack:
+        (gradebook,) = open_outputs(stack, ("--csv", args.csv))
+        problem = api.load(args.spec)
+        trace = problem.train()
+        checker = Checker(problem, trace, args.tolerance)
+        results = [(name, checker.check(read_answers(name, problem, len(trace.steps)))) for name in args.answers]
+        if args.format == "json":
+            write_stdout([marking.as_json(results)])
+        else:
+            render = marking.as_markdown if args.format == "markdown" else marking.as_text
+            write_stdout(render(name, verdicts) for name, verdicts in results)
+        if gradebook:
+            gradebook.write_text([marking.gradebook(results)])
+            gradebook.commit()
     return 1 if any(v.status == "wrong" for _, verdicts in results for v in verdicts) else 0
 
 
