@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
     run.add_argument("--format", choices=FORMATS, default="markdown",
                      help="markdown (default): GitHub Markdown with $$ math; latex: a LaTeX document; "
-                          "json: the trace as numbers")
+                          "html: one offline page with a step explorer; json: the trace as numbers")
     run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     run.add_argument("--fragment", action="store_true",
                      help="with --format latex: the body alone, to \\input into lecture notes")

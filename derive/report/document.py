@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,12 +27,6 @@ def render_report(trace, fmt: str | Format, fragment: bool = False, templates: s
     context = Report(trace, form).context(env)
     context["fragment"] = fragment
     yield from env.get_template(form.template("document")).generate(context)
-
-
-def _layout(rendered: str) -> str:
-    """A rendered step with tokens made into a format string: braces doubled, tokens as {k}."""
-    escaped = (rendered.rstrip("\n") + "\n").replace("{", "{{").replace("}", "}}")
-    return re.sub("\x00(\\d+)\x00", r"{\1}", escaped)
 
 
 class Counter(Markup):
@@ -121,7 +114,7 @@ class Report:
             shown = n_steps
         shown = min(shown, n_steps)
         statement = self.statement()
-        return {
+        context = {
             "title": problem.title or "Gradient descent, worked step by step",
             "notes": problem.report.notes,
             "statement": statement,
@@ -135,6 +128,9 @@ class Report:
             "progress": self.progress(),
             "improve": self.improve(),
         }
+        if self.fmt.extend is not None:
+            self.fmt.extend(self, env, context)
+        return context
 
     def statement(self) -> dict:
         problem, worked = self.problem, self.worked
@@ -206,13 +202,19 @@ class Report:
         spacing = min(1.1, 14 / max(len(m) for m in columns.values()))  # at most 14 cm tall
         for lvl, members in columns.items():
             for i, node in enumerate(members):
+                node["level"] = lvl
                 node["x"] = 2.6 * lvl
                 node["y"] = spacing * (-i + (len(members) - 1) / 2)
         return {"nodes": nodes, "edges": [(key[a], key[b]) for a, b in edges],
                 "hidden_params": len(graph.params) - len(drawn)}
 
     def steps(self, env: jinja2.Environment, shown: int, statement: dict) -> Iterator[Markup]:
-        """The steps shown in full, each rendered as the document asks for it.
+        """The steps shown in full, each rendered as the document asks for it."""
+        for layout, texts in self.step_layouts(env, range(shown), statement):
+            yield Markup(self.fmt.fill(layout, texts))
+
+    def step_layouts(self, env: jinja2.Environment, indices, statement: dict) -> Iterator[tuple[str, list[str]]]:
+        """(layout, numbers) of each step of `indices` (0-based, ascending).
 
         The step template is rendered once for each shape of step (rows in the batch, rows marked
         in the data table) with numbered tokens in place of every number; each step then fills
@@ -220,9 +222,11 @@ class Report:
         step's number, epoch or rows (see Counter) is rendered again for every step."""
         template = env.get_template(self.fmt.template("step"))
         layouts: dict[tuple, str] = {}
-        previous_state = None
-        for index in range(shown):
+        previous_index, previous_state = -1, None
+        for index in indices:
             step = self.trace.steps[index]
+            if previous_index != index - 1:
+                previous_state = self.trace.steps[index - 1].state if index else None
             texts: list[str] = []
             compared: list[bool] = []
             self.worked.recorder = texts
@@ -234,11 +238,11 @@ class Report:
             shape = (len(step.rows), tuple(step.rows) if small else ())
             layout = layouts.get(shape)
             if layout is None:
-                layout = _layout("".join(template.generate(step=context, statement=statement)))
+                layout = self.fmt.layout("".join(template.generate(step=context, statement=statement)))
                 if not compared:
                     layouts[shape] = layout
-            yield Markup(layout.format(*texts))
-            previous_state = step.state
+            yield layout, texts
+            previous_index, previous_state = index, step.state
 
     def step_context(self, step, previous_state, compared: list[bool]) -> dict:
         """What the step template shows of one step; every number in it is a token (see steps)."""

@@ -4,6 +4,7 @@ A new format is one Format registered here and one folder of templates under
 derive/report/templates/ named after it, holding the same blocks as the others."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,19 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from . import html
 from .escape import escape_latex, escape_markdown
+
+
+def layout(rendered: str) -> str:
+    """A step rendered with numbered tokens made into a format string: braces doubled, tokens as {k}."""
+    escaped = (rendered.rstrip("\n") + "\n").replace("{", "{{").replace("}", "}}")
+    return re.sub("\x00(\\d+)\x00", r"{\1}", escaped)
+
+
+def fill(layout_text: str, texts: list[str]) -> str:
+    """A step's layout with its numbers."""
+    return layout_text.format(*texts)
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,11 @@ class Format:
     width: int                         # visible length of an equation line before it breaks after each '='
     code: Callable[[str], str]         # inline code (a spec key such as `epochs`), escaped
     jinja: dict = field(default_factory=dict)  # delimiters and whitespace options of its templates
+    filters: dict = field(default_factory=dict)  # Jinja filters its templates use beyond `code`
+    layout: Callable[[str], str] = layout  # a step rendered with tokens -> the format string of its layout
+    fill: Callable[[str, list[str]], str] = fill  # a layout and a step's numbers -> the step
+    # Adds what the format's document shows beyond the worked solution: (report, env, context) -> None.
+    extend: Callable | None = None
 
     @property
     def folder(self) -> str:
@@ -58,6 +76,7 @@ class Format:
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
             finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))), **self.jinja)
         env.filters["code"] = lambda text: Markup(self.code(str(text)))
+        env.filters.update(self.filters)
         # The equations macro is loaded once and shared by every block template.
         env.globals["equations"] = env.get_template(self.template("equations")).module.equations
         return env
@@ -73,7 +92,13 @@ LATEX = Format(
     jinja={"block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
            "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}"})
 
-FORMATS: dict[str, Format] = {f.name: f for f in (MARKDOWN, LATEX)}
+HTML = Format(
+    name="html", suffix="html", escape=html.escape_html, math=("", ""), numbers_in_math=False, width=110,
+    code=lambda text: f"<code>{html.escape_html(text)}</code>",
+    filters={"math": html.math_filter, "display_math": html.display_filter},
+    layout=html.layout, fill=html.fill, extend=html.extend)
+
+FORMATS: dict[str, Format] = {f.name: f for f in (MARKDOWN, LATEX, HTML)}
 
 
 def get(name: str | Format) -> Format:

@@ -55,6 +55,11 @@ def display_filter(tex) -> Markup:
     return Markup(mathml.block(str(tex)))
 
 
+def extend(report, env, context: dict) -> None:
+    """The explorer in the page's context; the steps shown in full come from the same layouts."""
+    context["explorer"], context["steps"] = explorer(report, env, context["statement"], context["shown"])
+
+
 def explorer(report, env, statement: dict, shown: int) -> tuple[dict, list]:
     """The explorer's figures and data, and the steps shown in full (filled layouts): every step's
     layout is made once and serves both."""
@@ -77,10 +82,11 @@ def explorer(report, env, statement: dict, shown: int) -> tuple[dict, list]:
             "epochs": [epochs[i] for i in picks], "numbers": [i + 1 for i in picks],
             "rows": [[r + 1 for r in trace.rows[trace.offsets[i]:trace.offsets[i + 1]].tolist()] for i in picks]}
     first = steps[0][2] if steps else []
+    widest = [max(len(step[2][k]) for step in steps) for k in range(len(first))]
     title = f"The computation graph of {problem.title}" if problem.title else "The computation graph"
     batch = problem.training.batch_size
     context = {
-        "graph": Markup(graph_svg(boxes, arrows, first, title)) if steps else Markup(""),
+        "graph": Markup(graph_svg(boxes, arrows, first, title, widest)) if steps else Markup(""),
         "chart": Markup(chart_svg(losses, epochs)) if losses else Markup(""),
         "data": Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")),
         "epochs": len(set(epochs)),

@@ -58,6 +58,10 @@ class _Parser:
         while (token := self.peek()) is not None and token not in stop:
             if token == "\\right":
                 break
+            if token == "-" and (not items or items[-1].startswith("<mo")):
+                self.take()  # a sign, not a subtraction: kept with what it signs, so no space follows
+                items.append(f"<mrow><mo>−</mo>{self.scripts(self.atom())}</mrow>")
+                continue
             item = self.scripts(self.atom())
             if item:
                 items.append(item)
@@ -90,25 +94,24 @@ class _Parser:
 
     def scripts(self, base: str) -> str:
         sub = sup = None
+        primes = ""
         while (token := self.peek()) in ("_", "^", "'"):
             self.take()
             if token == "'":
-                primes = "′"
-                while self.peek() == "'":
-                    self.take()
-                    primes += "′"
-                sup = f"<mo>{primes}</mo>" if sup is None else _row([sup, f"<mo>{primes}</mo>"])
+                primes += "′"
             elif token == "_":
                 sub = self.group()
             else:
                 sup = self.group()
+        base = base or "<mrow></mrow>"
         if sub is not None and sup is not None:
-            return f"<msubsup>{base or '<mrow></mrow>'}{sub}{sup}</msubsup>"
-        if sub is not None:
-            return f"<msub>{base or '<mrow></mrow>'}{sub}</msub>"
-        if sup is not None:
-            return f"<msup>{base or '<mrow></mrow>'}{sup}</msup>"
-        return base
+            base = f"<msubsup>{base}{sub}{sup}</msubsup>"
+        elif sub is not None:
+            base = f"<msub>{base}{sub}</msub>"
+        elif sup is not None:
+            base = f"<msup>{base}{sup}</msup>"
+        # A prime follows its name on the line (a superscript prime would sit twice raised).
+        return f'<mrow>{base}<mo lspace="0" rspace="0">{primes}</mo></mrow>' if primes else base
 
     def atom(self) -> str:
         token = self.take()

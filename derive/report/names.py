@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from .mathml import GREEK
 
@@ -53,7 +54,8 @@ def _read(tokens: list[str], at: int, where: str, out: list, stop: str | None) -
             pieces: list[tuple[str, str]] = []
             at = _read(tokens, at + 1, where, pieces, "}") if at < len(tokens) and tokens[at] == "{" else at
             text = "".join(t for t, _ in pieces)
-            out.append((text + _ACCENTS[token[1:]] if len(text) == 1 else text, where))
+            accented = text + _ACCENTS[token[1:]] if len(text) == 1 else text
+            out.append((unicodedata.normalize("NFC", accented), where))
         elif token.startswith("\\") and token[1:].isalpha() and token[1:] not in GREEK:
             continue  # a font or operator name: its argument is read next as text
         else:
@@ -78,5 +80,5 @@ def unicode_name(tex: str) -> str:
         elif all(c in table for c in piece):
             text.append("".join(table[c] for c in piece))
         else:
-            text.append(("_" if where == "sub" else "^") + (piece if len(piece) == 1 else piece))
+            text.append(("_" if where == "sub" else "^") + piece)
     return "".join(text)

@@ -58,20 +58,22 @@ def _name_svg(tex: str) -> str:
     return "".join(out)
 
 
-def graph_svg(boxes: Sequence[Box], arrows: Sequence[Arrow], numbers: Sequence[str], title: str) -> str:
-    """The computation graph with the numbers of one step filled in."""
+def graph_svg(boxes: Sequence[Box], arrows: Sequence[Arrow], numbers: Sequence[str], title: str,
+              widest: Sequence[int] | None = None) -> str:
+    """The computation graph with the numbers of one step filled in; `widest` gives each number's
+    most characters over the steps the page can show, so that every step fits the boxes."""
+    widest = widest or [len(t) for t in numbers]
     columns: dict[int, list[Box]] = {}
     for box in boxes:
         columns.setdefault(box.level, []).append(box)
-    grad_label = {b.key: f"∂L/∂{unicode_name(b.tex)}" for b in boxes}
-
     def lines(box: Box) -> int:
         return 1 + (box.value is not None) + (box.grad is not None)
 
     def chars(box: Box) -> int:
-        grad = len(grad_label[box.key]) + 1 + max((len(numbers[box.grad]) for _ in [0] if box.grad is not None), default=0)
-        value = 2 + (len(numbers[box.value]) if box.value is not None else 0)
-        return max(len(unicode_name(box.tex)), value, grad if box.grad is not None else 0)
+        name = len(unicode_name(box.tex))
+        value = 2 + widest[box.value] if box.value is not None else 0
+        grad = 5 + name + widest[box.grad] if box.grad is not None else 0
+        return max(name, value, grad)
 
     widths = {lvl: max(60, max(chars(b) for b in members) * CHAR + 2 * PAD) for lvl, members in columns.items()}
     height = {b.key: lines(b) * LINE + PAD for b in boxes}
@@ -125,7 +127,7 @@ def graph_svg(boxes: Sequence[Box], arrows: Sequence[Arrow], numbers: Sequence[s
         if box.grad is not None:
             line_y += LINE
             out.append(f'<text class="grad" x="{cx:.1f}" y="{line_y:.1f}" text-anchor="middle" fill="{ink}">'
-                       f'{escape(grad_label[box.key])} <tspan data-n="{box.grad}">{escape(numbers[box.grad])}'
+                       f'∂L/∂{_name_svg(box.tex)} <tspan data-n="{box.grad}">{escape(numbers[box.grad])}'
                        f'</tspan></text>')
         out.append("</g>")
     out.append("</svg>")
@@ -155,7 +157,7 @@ def chart_svg(losses: Sequence[float], epochs: Sequence[int], selected: int = 1)
     log scale when the losses span more than three decades."""
     n = len(losses)
     finite = [v for v in losses if math.isfinite(v)]
-    width, height, left, right, top, bottom = 680, 240, 64, 16, 16, 40
+    width, height, left, right, top, bottom = 680, 250, 64, 16, 30, 40
     if not finite:
         return '<p class="nochart">No finite loss to plot.</p>'
     log = min(finite) > 0 and max(finite) / min(finite) > 1000
@@ -165,6 +167,7 @@ def chart_svg(losses: Sequence[float], epochs: Sequence[int], selected: int = 1)
         lo, hi = lo - 1, hi + 1
     if not log:
         lo = min(lo, 0.0)
+    hi += (hi - lo) * 0.05
 
     def px(step: float) -> float:
         return left + (width - left - right) * ((step - 1) / max(1, n - 1))
@@ -183,7 +186,7 @@ def chart_svg(losses: Sequence[float], epochs: Sequence[int], selected: int = 1)
                 means.append(((start + i + 1) / 2, sum(chunk) / len(chunk)))
             start = i
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" role="img" '
-           f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" data-n="{n}" data-left="{left}" '
+           f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" data-steps="{n}" data-left="{left}" '
            f'data-right="{width - right}" data-top="{top}" data-bottom="{height - bottom}" data-lo="{lo!r}" '
            f'data-hi="{hi!r}" data-log="{int(log)}">',
            '<title id="chart-title">Training progress: the loss of every step and the mean loss of each epoch'
@@ -208,10 +211,10 @@ def chart_svg(losses: Sequence[float], epochs: Sequence[int], selected: int = 1)
     if len(means) > 1:
         out.append('<polyline class="per-epoch" points="'
                    + " ".join(f"{px(s):.1f},{py(v):.1f}" for s, v in means) + '"/>')
-    out.append(f'<g class="legend"><line class="per-step" x1="{width - 250}" y1="{top + 6}" x2="{width - 230}" '
-               f'y2="{top + 6}"/><text x="{width - 226}" y="{top + 10}">loss of the step</text>'
-               + (f'<line class="per-epoch" x1="{width - 130}" y1="{top + 6}" x2="{width - 110}" y2="{top + 6}"/>'
-                  f'<text x="{width - 106}" y="{top + 10}">epoch mean</text>' if len(means) > 1 else "")
+    out.append(f'<g class="legend"><line class="per-step" x1="{width - 250}" y1="10" x2="{width - 230}" '
+               f'y2="10"/><text x="{width - 226}" y="14">loss of the step</text>'
+               + (f'<line class="per-epoch" x1="{width - 130}" y1="10" x2="{width - 110}" y2="10"/>'
+                  f'<text x="{width - 106}" y="14">epoch mean</text>' if len(means) > 1 else "")
                + "</g>")
     value = losses[selected - 1] if math.isfinite(losses[selected - 1]) else finite[-1]
     out.append(f'<line class="marker" x1="{px(selected):.1f}" y1="{top}" x2="{px(selected):.1f}" '
