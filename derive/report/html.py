@@ -101,11 +101,11 @@ def graph_parts(report):
     trace, problem = report.trace, report.problem
     graph = problem.graph
     figure = report.graph()
-    kernel = problem.kernel
-    slices = kernel.slices
-    node_at = {name: i for i, name in enumerate(kernel.nodes)}
-    edge_at = {edge: i for i, edge in enumerate(kernel.edges)}
-    param_at = {name: i for i, name in enumerate(kernel.params)}
+    layout = trace.layout
+    slices = layout.slices
+    node_at = {name: i for i, name in enumerate(layout.nodes)}
+    edge_at = {edge: i for i, edge in enumerate(layout.edges)}
+    param_at = {name: i for i, name in enumerate(layout.params)}
     columns = {name: i for i, name in enumerate(graph.columns)}
     name_of = {node["id"]: str(node["label"]) for node in figure["nodes"]}
     boxes, getters = [], []
