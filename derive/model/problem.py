@@ -45,6 +45,7 @@ class ReportSettings:
     names: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
     overrides: Mapping[str, int] = field(default_factory=dict)
+    derivations: str | None = None  # "full", "summary" or "off"; None: full for at most 12 distinct partials
 
 
 @dataclass(frozen=True)

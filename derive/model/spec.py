@@ -22,7 +22,7 @@ from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
-REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "names", "overrides", "notes")
+REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "names", "overrides", "notes", "derivations")
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(/\s*\d+)?\s*$")
 
 
@@ -282,5 +282,9 @@ class _Reader:
         if not isinstance(overrides, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in overrides.values()):
             raise self.fail("report.overrides", "expected a table of name = decimal places pairs.")
         notes = table.get("notes", self.spec.get("notes", ""))
+        derivations = table.get("derivations")
+        if derivations is not None and derivations not in ("full", "summary", "off"):
+            raise self.fail("report.derivations", f"{derivations!r} is not \"full\", \"summary\" or \"off\".")
         return ReportSettings(precision=precision, significant=significant, carry=carry, exact=exact,
-                              steps=steps, names=dict(names), notes=notes, overrides=dict(overrides))
+                              steps=steps, names=dict(names), notes=notes, overrides=dict(overrides),
+                              derivations=derivations)

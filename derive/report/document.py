@@ -9,6 +9,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from .derivations import Derivations
 from .numformat import number_format
 from ..model.graph import symbol
 from . import formats
@@ -119,6 +120,7 @@ class Report:
             "notes": problem.report.notes,
             "statement": statement,
             "graph": self.graph(),
+            "derivations": self.derivations(),
             "steps": self.steps(env, shown, statement),
             "shown": shown,
             "n_steps": n_steps,
@@ -152,6 +154,13 @@ class Report:
             "loss": [self.tex(n) for n in graph.loss],
             "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
         }
+
+    def derivations(self) -> dict | None:
+        """The section deriving each local partial rule by rule, and the whole gradient as one formula."""
+        context = Derivations(self.problem).context()
+        if context is not None:
+            context["gradient"] = self.equations(context["gradient"])
+        return context
 
     def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS, slotted: bool = False) -> list[dict]:
         """Table rows (1-based numbers) of the data; long data shows its first rows and the current ones."""

@@ -15,6 +15,13 @@ def _plain(value):
     return float(value)
 
 
+def derivations_dict(problem) -> dict:
+    """Each local partial's derivation: rule, LaTeX, result in the spec's syntax, SymPy srepr, sub-steps."""
+    from .derivations import Derivations
+
+    return Derivations(problem).json()
+
+
 def trace_dict(trace) -> dict:
     """The JSON-ready dict of a trace."""
     steps = []
@@ -27,7 +34,8 @@ def trace_dict(trace) -> dict:
             "deltas": _plain(step.deltas), "gradients": _plain(step.gradients),
             "updated": _plain(step.updated), **({"state": _plain(step.state)} if step.state else {}),
         })
-    out = {"title": trace.problem.title, "steps": steps, "final": _plain(trace.final)}
+    out = {"title": trace.problem.title, "derivations": derivations_dict(trace.problem),
+           "steps": steps, "final": _plain(trace.final)}
     if trace.diverged:
         out["diverged"] = trace.diverged
     return out

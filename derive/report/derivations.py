@@ -1,0 +1,178 @@
+"""The "Deriving the derivatives" section: each local partial's steps as LaTeX, the whole gradient, and JSON."""
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy
+from markupsafe import Markup
+from sympy.printing.str import StrPrinter
+
+from ..engine.steps import Step, derivations, gradient_paths
+from ..model.graph import symbol
+from .slots import symbolic
+from .worked import Line, latex_name
+
+FULL_LIMIT = 12
+
+
+class SpecPrinter(StrPrinter):
+    """An expression in the spec's syntax, positive terms first: 2*(yhat - y), F*(1 - F)."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+
+
+def spec_text(expr: sympy.Expr) -> str:
+    return SpecPrinter().doprint(expr)
+
+
+class Derivations:
+    """Every local partial derived once, checked; what the templates and the JSON show of it."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        graph = problem.graph
+        self.names = {symbol(n): latex_name(n, problem.report.names)
+                      for n in (*graph.columns, *graph.params, *graph.node_names)}
+        self.steps, self.collapses = derivations(problem.derivation, problem.display)
+
+    def tex(self, expr: sympy.Expr) -> str:
+        return symbolic(expr, self.names)
+
+    def products(self, expr: sympy.Expr) -> str:
+        """A sum of products of partials as multiplied out by hand: each factor in its own parentheses."""
+        terms = expr.args if expr.is_Add else (expr,)
+        if not all(t.is_Mul for t in terms):
+            return self.tex(expr)
+        return " + ".join(r" \cdot ".join(rf"\left({self.tex(f)}\right)" for f in t.args) for t in terms)
+
+    def name(self, name: str) -> str:
+        return self.names[symbol(name)]
+
+    def partial(self, node: str, parent: str) -> str:
+        return r"\frac{\partial %s}{\partial %s}" % (self.name(node), self.name(parent))
+
+    def line(self, step: Step, written: sympy.Expr | None = None) -> str:
+        """The step as an equation: d/dx (expr) = form, or expr = form for a rewrite; `written` is the
+        expression as the spec writes it, shown in place of SymPy's ordering."""
+        if step.by is None:
+            shown = self.products(step.expr) if step.rule.endswith("cross_entropy") else self.tex(step.expr)
+            return f"{shown} = {self.tex(step.form)}"
+        d = "d" if step.by.name == "u" else r"\partial"
+        inside = self.tex(step.expr) if written is None else symbolic(written, self.names, as_written=True)
+        if step.expr.is_Add or (step.expr.is_Mul and step.expr.could_extract_minus_sign()):
+            inside = rf"\left({inside}\right)"
+        return rf"\frac{{{d}}}{{{d} {self.tex(step.by)}}} {inside} = {self.tex(step.form)}"
+
+    @cached_property
+    def groups(self) -> list[list[tuple[str, str]]]:
+        """Partials derived by the same rules in the same shape (dz/dw1 = x1, dz/dw2 = x2): each group derived once."""
+        groups: dict[object, list[tuple[str, str]]] = {}
+        for key, step in self.steps.items():
+            shape = key if step is None else tuple((s.rule, s.by is None, len(s.steps)) for s in step.walk())
+            groups.setdefault(shape, []).append(key)
+        return list(groups.values())
+
+    @cached_property
+    def mode(self) -> str:
+        chosen = self.problem.report.derivations
+        if chosen is not None:
+            return chosen
+        return "full" if len(self.groups) <= FULL_LIMIT else "summary"
+
+    # -- the template context ------------------------------------------------------------
+    def context(self) -> dict | None:
+        if self.mode == "off":
+            return None
+        items = []
+        local = self.problem.derivation.local
+        for number, (first, *alike) in enumerate(self.groups, start=1):
+            item = self.item(number, self.partial(*first), self.steps[first], local[first],
+                             self.problem.display.get(first[0]))
+            item["alike"] = [Markup(f"{self.partial(*key)} = {self.result_tex(key)}") for key in alike]
+            items.append(item)
+        for collapse in self.collapses:
+            loss, z = collapse.key
+            item = self.item(len(items) + 1, self.partial(loss, z), collapse.step, None)
+            item["alike"] = []
+            items.append(item)
+        rules = []
+        for step in (s for item in items for s in item["walk"]):
+            if step.rule not in rules:
+                rules.append(step.rule)
+        return {"mode": self.mode, "items": items, "rules": rules, "gradient": self.gradient()}
+
+    def result_tex(self, key) -> str:
+        step = self.steps[key]
+        return self.tex(step.result if step is not None else sympy.factor_terms(self.problem.derivation.local[key]))
+
+    def item(self, number: int, title: str, step: Step | None, engine, written=None) -> dict:
+        if step is None:  # not derived by rules (or a step failed its check): the result is stated
+            return {"number": number, "title": Markup(title), "result": Markup(self.tex(engine)),
+                    "steps": [], "walk": []}
+        return {"number": number, "title": Markup(title), "result": Markup(self.tex(step.result)),
+                "steps": self.numbered(step, str(number), 0, written), "walk": list(step.walk())}
+
+    def numbered(self, step: Step, number: str, depth: int, written=None) -> list[dict]:
+        rows = [{"number": number, "depth": depth, "rule": step.rule, "line": Markup(self.line(step, written)),
+                 "inner": Markup(self.tex(step.inner)) if step.inner is not None else None,
+                 "var": Markup(self.tex(step.by)) if step.by is not None else None,
+                 "condition": step.condition}]
+        for index, sub in enumerate(step.steps, start=1):
+            rows.extend(self.numbered(sub, f"{number}.{index}", depth + 1))
+        return rows
+
+    def gradient(self) -> list[Line]:
+        """dL/dθ = product of partials along each path = the derived formulas, for every parameter."""
+        derivation = self.problem.derivation
+        loss = self.problem.graph.loss[0] if len(self.problem.graph.loss) == 1 else "L"
+        lines = []
+        collapsed = {c.key: c.step.result for c in self.collapses}
+        for param, paths in gradient_paths(derivation, set(collapsed)).items():
+            if not paths:
+                continue
+            symbols, forms = [], []
+            for path in paths:
+                symbols.append(r" \cdot ".join(self.partial(n, p) for n, p in path))
+                factors = []
+                for key in path:
+                    form = collapsed.get(key)
+                    if form is None:
+                        step = self.steps.get(key)
+                        form = step.result if step is not None else sympy.factor_terms(derivation.local[key])
+                    if form == 1:
+                        continue
+                    text = self.tex(form)
+                    factors.append(rf"\left({text}\right)" if form.is_Add else text)
+                forms.append(r" \cdot ".join(factors) or "1")
+            lhs = r"\frac{\partial %s}{\partial %s}" % (self.name(loss) if loss in self.problem.graph.node_names
+                                                         else "L", self.name(param))
+            parts = (lhs, " + ".join(symbols), " + ".join(forms))
+            lines.append(Line(parts if parts[1] != parts[2] else parts[:2], sum(len(p) for p in parts) // 2))
+        return lines
+
+    # -- JSON ------------------------------------------------------------------------------
+    def json(self) -> dict:
+        out = {}
+        for (node, parent), step in self.steps.items():
+            if step is None:
+                engine = self.problem.derivation.local[(node, parent)]
+                out[f"{node}/{parent}"] = {"rule": "stated", "latex": self.tex(engine), "result": spec_text(engine),
+                                           "srepr": sympy.srepr(engine), "steps": []}
+            else:
+                out[f"{node}/{parent}"] = self.step_json(step)
+        for collapse in self.collapses:
+            entry = self.step_json(collapse.step)
+            entry["via"] = list(collapse.via)
+            out["/".join(collapse.key)] = entry
+        return out
+
+    def step_json(self, step: Step) -> dict:
+        entry = {"rule": step.rule, "latex": self.line(step), "result": spec_text(step.result),
+                 "srepr": sympy.srepr(step.result), "steps": [self.step_json(s) for s in step.steps]}
+        if step.inner is not None:
+            entry["inner"] = spec_text(step.inner)
+        if step.condition is not None:
+            entry["condition"] = step.condition
+        return entry
