@@ -218,7 +218,7 @@ def test_json_derivations_follow_the_interface(example):
     assert [s["rule"] for s in data["F/zF"]["steps"]] == ["collect"]
     assert data["L/F"]["result"] == "(1 - y)/(1 - F) - y/F"
     assert data["L/zF"]["result"] == "F - y"
-    for key, entry in data.items():
+    for entry in data.values():
         assert set(entry) >= {"rule", "latex", "result", "steps", "srepr"}
         # The result parses with the spec's own whitelist and equals the srepr.
         names = {n: symbol(n) for n in ("F", "y", "zD", "zE", "zF", "D", "E", "A", "B", "C", "AD", "BD", "CD",

@@ -277,7 +277,8 @@ class Collapse:
     assume: Mapping[sympy.Symbol, sympy.Expr] = field(default_factory=dict)  # the condition, as a substitution
 
 
-def derivations(derivation: Derivation, written: Mapping[str, sympy.Expr] | None = None) -> tuple[dict[tuple[str, str], Step | None], list[Collapse]]:
+def derivations(derivation: Derivation, written: Mapping[str, sympy.Expr] | None = None
+                ) -> tuple[dict[tuple[str, str], Step | None], list[Collapse]]:
     """Each local partial derived and checked against the engine's (None where a step fails: state it),
     and the collapses that apply."""
     graph = derivation.graph
