@@ -6,15 +6,16 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
+from ..model.functions import REGISTRY
 from ..model.graph import Graph, symbol
 from .derivation import Derivation
 from .verify import same
 
-# Rules named after the function they differentiate; each function's derivative comes from the
-# function itself (its fdiff), so that a step can never disagree with the derivative compiled.
-FUNCTION_RULES = {"exp": "exp", "log": "log", "Abs": "abs", "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu",
-                  "softplus": "softplus", "elu": "elu", "leaky_relu": "leaky_relu", "log1p": "log1p",
-                  "Max": "max", "Min": "min", "Piecewise": "huber"}
+# Each function's rule is named as the registry names the function (exp, log, sigmoid, leaky_relu, ...);
+# its derivative comes from the function itself (its fdiff), so that a step can never disagree
+# with the derivative compiled. huber is written out as a Piecewise.
+FUNCTION_RULES = {e.cls: e.name for e in REGISTRY.values() if e.public and e.cls is not None}
+FUNCTION_RULES[sympy.Piecewise] = "huber"
 U = sympy.Symbol("u", real=True)
 
 
@@ -86,9 +87,9 @@ def differentiate(expr: sympy.Expr, by: sympy.Symbol) -> Step:
         return _product(expr, by)
     if expr.is_Pow:
         return _power(expr, by)
-    if expr.func.__name__ == "log" and expr.args[0].is_Add and all(t.func == sympy.exp for t in expr.args[0].args):
+    if FUNCTION_RULES.get(expr.func) == "logsumexp":
         return _logsumexp(expr, by)
-    if expr.func.__name__ in FUNCTION_RULES:
+    if expr.func in FUNCTION_RULES:
         return _function(expr, by)
     raise NotImplementedError(f"no rule for {expr.func.__name__}")
 
@@ -148,7 +149,7 @@ def _power(expr, by) -> Step:
 
 
 def _function(expr, by) -> Step:
-    rule = FUNCTION_RULES[expr.func.__name__]
+    rule = FUNCTION_RULES[expr.func]
     varying = [i for i, a in enumerate(expr.args) if by in a.free_symbols]
     if len(expr.args) == 1 or (len(varying) == 1 and rule in ("leaky_relu", "max", "min")):
         index = varying[0]
@@ -157,9 +158,9 @@ def _function(expr, by) -> Step:
         return _outer(expr, by, rule, outer.diff(U), inner)
     if rule == "huber":
         return _huber(expr, by)
-    # max(a, b) with the variable in both: the derivative as SymPy gives it, stated by the rule.
-    form = expr.diff(by)
-    return _leaf(rule, expr, by, form)
+    # max(a, b) with the variable in both: the function's own derivative by each argument.
+    form = _add(*(_mul(expr.fdiff(i + 1), _derivative(expr.args[i], by)) for i in varying))
+    return Step(rule, expr, by, form, form, tuple(s for i in varying for s in _sub(expr.args[i], by)))
 
 
 def _huber(expr, by) -> Step:
@@ -175,10 +176,10 @@ def _huber(expr, by) -> Step:
 
 def _logsumexp(expr, by) -> Step:
     """d/dx log Σ e^(z_k) = Σ softmax_k dz_k/dx, softmax_k = e^(z_k) / Σ e^(z_j)."""
-    total = expr.args[0]
-    exps = [t for t in total.args if by in t.free_symbols]
-    steps = tuple(s for t in exps for s in _sub(t.args[0], by))
-    form = _add(*(_mul(t / total, _derivative(t.args[0], by)) for t in exps))
+    total = sympy.Add(*(sympy.exp(z) for z in expr.args), evaluate=False)
+    varying = [z for z in expr.args if by in z.free_symbols]
+    steps = tuple(s for z in varying for s in _sub(z, by))
+    form = _add(*(_mul(sympy.exp(z) / total, _derivative(z, by)) for z in varying))
     return Step("logsumexp", expr, by, form, form, steps)
 
 

@@ -30,12 +30,13 @@ def spec_text(expr: sympy.Expr) -> str:
 class Derivations:
     """Every local partial derived once, checked; what the templates and the JSON show of it."""
 
-    def __init__(self, problem):
-        self.problem = problem
+    def __init__(self, compiled):
+        self.problem = problem = compiled.problem
+        self.derivation = compiled.derivation
         graph = problem.graph
         self.names = {symbol(n): latex_name(n, problem.report.names)
                       for n in (*graph.columns, *graph.params, *graph.node_names)}
-        self.steps, self.collapses = derivations(problem.derivation, problem.display)
+        self.steps, self.collapses = derivations(compiled.derivation, problem.display)
 
     def tex(self, expr: sympy.Expr) -> str:
         return symbolic(expr, self.names)
@@ -86,7 +87,7 @@ class Derivations:
         if self.mode == "off":
             return None
         items = []
-        local = self.problem.derivation.local
+        local = self.derivation.local
         for number, (first, *alike) in enumerate(self.groups, start=1):
             item = self.item(number, self.partial(*first), self.steps[first], local[first],
                              self.problem.display.get(first[0]))
@@ -105,7 +106,7 @@ class Derivations:
 
     def result_tex(self, key) -> str:
         step = self.steps[key]
-        return self.tex(step.result if step is not None else sympy.factor_terms(self.problem.derivation.local[key]))
+        return self.tex(step.result if step is not None else sympy.factor_terms(self.derivation.local[key]))
 
     def item(self, number: int, title: str, step: Step | None, engine, written=None) -> dict:
         if step is None:  # not derived by rules (or a step failed its check): the result is stated
@@ -125,7 +126,7 @@ class Derivations:
 
     def gradient(self) -> list[Line]:
         """dL/dθ = product of partials along each path = the derived formulas, for every parameter."""
-        derivation = self.problem.derivation
+        derivation = self.derivation
         loss = self.problem.graph.loss[0] if len(self.problem.graph.loss) == 1 else "L"
         lines = []
         collapsed = {c.key: c.step.result for c in self.collapses}
@@ -157,7 +158,7 @@ class Derivations:
         out = {}
         for (node, parent), step in self.steps.items():
             if step is None:
-                engine = self.problem.derivation.local[(node, parent)]
+                engine = self.derivation.local[(node, parent)]
                 out[f"{node}/{parent}"] = {"rule": "stated", "latex": self.tex(engine), "result": spec_text(engine),
                                            "srepr": sympy.srepr(engine), "steps": []}
             else:

@@ -157,7 +157,7 @@ class Report:
 
     def derivations(self) -> dict | None:
         """The section deriving each local partial rule by rule, and the whole gradient as one formula."""
-        context = Derivations(self.problem).context()
+        context = Derivations(self.trace.compiled).context()
         if context is not None:
             context["gradient"] = self.equations(context["gradient"])
         return context

@@ -15,11 +15,11 @@ def _plain(value):
     return float(value)
 
 
-def derivations_dict(problem) -> dict:
+def derivations_dict(compiled) -> dict:
     """Each local partial's derivation: rule, LaTeX, result in the spec's syntax, SymPy srepr, sub-steps."""
     from .derivations import Derivations
 
-    return Derivations(problem).json()
+    return Derivations(compiled).json()
 
 
 def trace_dict(trace) -> dict:
@@ -34,7 +34,7 @@ def trace_dict(trace) -> dict:
             "deltas": _plain(step.deltas), "gradients": _plain(step.gradients),
             "updated": _plain(step.updated), **({"state": _plain(step.state)} if step.state else {}),
         })
-    out = {"title": trace.problem.title, "derivations": derivations_dict(trace.problem),
+    out = {"title": trace.problem.title, "derivations": derivations_dict(trace.compiled),
            "steps": steps, "final": _plain(trace.final)}
     if trace.diverged:
         out["diverged"] = trace.diverged
