@@ -134,7 +134,7 @@ def test_steps_setting_and_long_run_summary_are_bounded():
         training={"epochs": 3})
     document = derive.render(problem.train(), "markdown")
     assert document.count("## Step ") == 3  # default: 3 steps in full when there are more than 10
-    assert "A sample of the 1500 steps" in document
+    assert "A sample of 30 of the 1,500 steps: the first 10, the last 10 and one in every 148 between." in document
     assert document.count("\n| ") < 200
 
 

@@ -42,6 +42,7 @@ class ReportSettings:
     carry: str = "full"
     exact: bool = False
     steps: int | str | None = None
+    rows_shown: int = 10  # a step over more rows works one row in full and tabulates this many
     names: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
     overrides: Mapping[str, int] = field(default_factory=dict)

@@ -22,7 +22,8 @@ from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
-REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "names", "overrides", "notes", "derivations")
+REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "rows_shown", "names", "overrides", "notes",
+               "derivations")
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(/\s*\d+)?\s*$")
 
 
@@ -275,6 +276,9 @@ class _Reader:
         steps = table.get("steps")
         if steps is not None and steps != "all" and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
             raise self.fail("report.steps", f"expected a whole number of steps or \"all\", got {steps!r}.")
+        rows_shown = self.integer("report.rows_shown", table.get("rows_shown", 10))
+        if rows_shown < 1:
+            raise self.fail("report.rows_shown", f"{rows_shown} rows: show at least 1.")
         names = table.get("names", {})
         if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
             raise self.fail("report.names", "expected a table of name = 'LaTeX' pairs.")
@@ -286,5 +290,5 @@ class _Reader:
         if derivations is not None and derivations not in ("full", "summary", "off"):
             raise self.fail("report.derivations", f"{derivations!r} is not \"full\", \"summary\" or \"off\".")
         return ReportSettings(precision=precision, significant=significant, carry=carry, exact=exact,
-                              steps=steps, names=dict(names), notes=notes, overrides=dict(overrides),
-                              derivations=derivations)
+                              steps=steps, rows_shown=rows_shown, names=dict(names), notes=notes,
+                              overrides=dict(overrides), derivations=derivations)

@@ -19,6 +19,7 @@ from .worked import Line, Worked, latex_name
 FULL_TABLE_ROWS = 20
 SUMMARY_STEPS = 100
 SAMPLE_EDGE = 10
+MEAN_TERMS = 3  # terms of a mean written out before the count of the others
 
 
 def render_report(trace, fmt: str | Format, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
@@ -260,30 +261,46 @@ class Report:
         def counter(value: int) -> Counter:
             return Counter(slot(str(value)), value, compared)
 
-        rows = []
-        trace = self.trace
-        table = trace.outputs[trace.offsets[step.step - 1]:trace.offsets[step.step]].tolist()
-        for position, row in enumerate(step.rows):
-            values = worked.outputs_values(step.params, row, table[position])
-            rows.append({
-                "number": counter(row + 1),
-                "forward": self.equations(worked.lines_forward(values)),
-                "loss": self.equations(worked.lines_loss(values)),
-                "local": self.equations(worked.lines_local(values)),
-                "chain": self.equations(worked.lines_chain(values)),
-            })
+        trace, limit = self.trace, self.problem.report.rows_shown
+        many = len(step.rows) > limit  # one row worked in full, `limit` rows tabulated, the mean abridged
+        start = int(trace.offsets[step.step - 1])
+        table = trace.outputs[start:start + (limit if many else len(step.rows))].tolist()
+        values = [worked.outputs_values(step.params, row, outputs) for row, outputs in zip(step.rows, table)]
+        rows = [{
+            "number": counter(row + 1),
+            "forward": self.equations(worked.lines_forward(v)),
+            "loss": self.equations(worked.lines_loss(v)),
+            "local": self.equations(worked.lines_local(v)),
+            "chain": self.equations(worked.lines_chain(v)),
+        } for row, v in zip(step.rows[:1] if many else step.rows, values)]
         frozen = self.problem.training.frozen
+        first = [worked.row_terms(v) for v in values[:MEAN_TERMS]] if many else None
         return {
             "number": counter(step.step), "epoch": counter(step.epoch),
-            "rows": [counter(r + 1) for r in step.rows],
-            "batch": self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
+            "rows": [counter(r + 1) for r in step.rows[:limit]],
+            "n_rows": len(step.rows),
+            "batch": None if many else self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
+            "table": self.row_table(step, values, counter) if many else None,
             "per_row": rows,
-            "mean": self.equations(worked.lines_mean(step)) if len(step.rows) > 1 else None,
+            "mean": self.equations(worked.lines_mean(step, first)) if len(step.rows) > 1 else None,
             "updates": self.updates(worked.lines_update(step, previous_state)),
             "held": [{"name": self.tex(p), "value": self.num(step.params[p], slotted=True)} for p in frozen],
             "rate": Markup(self.worked.slot(self.numbers.latex(step.learning_rate))),
             "loss": self.num(step.loss, slotted=True),
         }
+
+    def row_table(self, step, values: list[dict], counter) -> dict:
+        """The first rows of a step over many rows: the data, each row's loss and gradients."""
+        worked = self.worked
+        header = [self.tex(c) for c in self.problem.graph.columns]
+        header += [Markup(worked.loss_tex)] + [Markup(worked.gradient[p].lhs) for p in self.problem.graph.params]
+        rows = []
+        for row, v in zip(step.rows, values):
+            loss, gradients = worked.row_terms(v)
+            cells = [Markup(worked.slot(c)) for c in self.cells(row)]
+            cells += [self.num(x, slotted=True) for x in (loss, *gradients)]
+            rows.append({"number": counter(row + 1), "cells": cells})
+        return {"header": header, "rows": rows, "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}"))}
 
     def updates(self, per_param) -> list[dict]:
         """The update lines: one block for a one-line rule, else a block for each parameter."""
@@ -297,15 +314,18 @@ class Report:
         n = len(trace.steps)
         params = self.problem.graph.params
         header = [self.tex(p) for p in params]
+        stride = max(1, (n - 2 * SAMPLE_EDGE) // SAMPLE_EDGE)
         if n <= SUMMARY_STEPS:
             picks = list(range(n))
             epochs = None
         else:
-            middle = range(SAMPLE_EDGE, n - SAMPLE_EDGE, max(1, (n - 2 * SAMPLE_EDGE) // SAMPLE_EDGE))
+            middle = range(SAMPLE_EDGE, n - SAMPLE_EDGE, stride)
             picks = sorted(set(range(SAMPLE_EDGE)) | set(middle) | set(range(n - SAMPLE_EDGE, n)))
             epochs = self.epoch_rows()
         return {"header": header, "steps": (self.summary_row(i) for i in picks), "epochs": epochs,
-                "sampled": n > SUMMARY_STEPS, "n_steps": n}
+                "sampled": n > SUMMARY_STEPS, "n_steps": n, "n_picked": len(picks), "edge": SAMPLE_EDGE,
+                "stride": stride, "n_epochs": len(self.epoch_bounds()) if epochs else 0,
+                "n_epoch_rows": len(epochs) if epochs else 0}
 
     def summary_row(self, index: int) -> dict:
         trace = self.trace

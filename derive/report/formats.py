@@ -65,7 +65,10 @@ class Format:
         """The Jinja environment of this format; a user's folder of templates overrides block by block.
 
         Everything a template prints is escaped for the format unless it is Markup (formula text and
-        numbers made by the report); macro output is Markup too, since autoescape is on."""
+        numbers made by the report); macro output is Markup too, since autoescape is on. The
+        shipped templates are compiled once per process; a user's folder is read on every call."""
+        if user_dir is None and self.name in _COMPILED:
+            return _COMPILED[self.name]
         loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("derive.report", f"templates/{self.folder}")]
         if user_dir is not None:
             user = Path(user_dir)
@@ -77,9 +80,15 @@ class Format:
             finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))), **self.jinja)
         env.filters["code"] = lambda text: Markup(self.code(str(text)))
         env.filters.update(self.filters)
+        env.filters["count"] = lambda number: f"{number:,}"
         # The equations macro is loaded once and shared by every block template.
         env.globals["equations"] = env.get_template(self.template("equations")).module.equations
+        if user_dir is None:
+            _COMPILED[self.name] = env
         return env
+
+
+_COMPILED: dict[str, jinja2.Environment] = {}
 
 
 MARKDOWN = Format(

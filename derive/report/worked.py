@@ -218,25 +218,38 @@ class Worked:
         lines += [self.line(self.gradient[p], values, values[s], s) for p, s in self._keys["gradients"]]
         return lines
 
-    def lines_mean(self, step) -> list[Line]:
-        """For a batch of several rows: the loss and each gradient as the mean of the rows' terms."""
+    def lines_mean(self, step, first: list[tuple] | None = None) -> list[Line]:
+        """For a batch of several rows: the loss and each gradient as the mean of the rows' terms;
+        given `first` (row_terms of the first rows), those terms and a count of the others."""
         m = len(step.rows)
-        lines = []
-        losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in range(m)]
+        params = self.problem.graph.params
+        if first is None:
+            losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in range(m)]
+            gradients = [step.row_gradients[p] for p in params]
+        else:
+            losses = [loss for loss, _ in first]
+            gradients = [[row[j] for _, row in first] for j in range(len(params))]
         loss = symbol(self.problem.graph.loss[0])
-        lines.append(self._mean(self.loss_tex, losses, step.loss, loss))
-        for p in self.problem.graph.params:
-            lines.append(self._mean(self.names[_grad_symbol(p)], step.row_gradients[p], step.gradients[p],
-                                    _grad_symbol(p)))
+        lines = [self._mean(self.loss_tex, losses, m, step.loss, loss)]
+        for p, terms in zip(params, gradients):
+            lines.append(self._mean(self.names[_grad_symbol(p)], terms, m, step.gradients[p], _grad_symbol(p)))
         return lines
 
-    def _mean(self, lhs: str, terms, value, quantity) -> Line:
-        m = len(terms)
+    def _mean(self, lhs: str, terms, m: int, value, quantity) -> Line:
         shown = [self.number(t, quantity) for t in terms]
         inner = " + ".join(rf"\left({s}\right)" if i and t < 0 else s
                            for i, (s, t) in enumerate(zip(shown, terms)))
+        if len(terms) < m:
+            inner += rf" + \ldots \text{{ ({self.slot(f'{m - len(terms):,}')} more rows)}}"
         result = self.number(value, quantity)
-        return Line((lhs, rf"\frac{{1}}{{{m}}} \left({inner}\right)", result), visible_length(lhs) + SLOT_WIDTH * (m + 1))
+        return Line((lhs, rf"\frac{{1}}{{{self.slot(str(m))}}} \left({inner}\right)", result),
+                    visible_length(lhs) + SLOT_WIDTH * (len(terms) + 1) + (16 if len(terms) < m else 0))
+
+    def row_terms(self, values) -> tuple[object, list]:
+        """A row's loss and its gradients, from its values: the terms a batch's mean averages."""
+        loss = self.problem.graph.loss
+        row_loss = sum(values[s] for n, s in self._keys["nodes"] if n in loss)
+        return row_loss, [values[s] for _, s in self._keys["gradients"]]
 
     def lines_update(self, step, previous_state) -> list[tuple[str, list[Line]]]:
         return self.updates.lines(step, previous_state, self)
