@@ -51,7 +51,12 @@ def parser() -> argparse.ArgumentParser:
                        help="text (default) for a terminal, markdown, or json")
     check.add_argument("--csv", metavar="FILE", help="also write a gradebook: one row per answers file")
     check.add_argument("--tolerance", metavar="X", type=float,
-                       help="accept answers within X of the true value (default: to the decimals written)")
+                       help="accept answers within X of the true value (instead of comparing digits)")
+    check.add_argument("--relative", metavar="X", type=float,
+                       help="accept answers within X times the true value's size")
+    check.add_argument("--decimals", metavar="N", type=int, help="answers must show at least N decimals")
+    check.add_argument("--significant", metavar="N", type=int,
+                       help="answers must show at least N significant figures (default 2)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show Python tracebacks for errors")
     return top
@@ -103,24 +108,24 @@ def run(args) -> int:
 
 def check(args) -> int:
     from .grading import verdicts as marking
-    from .grading.answers import read_answers
-    from .grading.marker import Checker
+    from .grading.marking import mark
+    from .grading.settings import read_check
 
     with contextlib.ExitStack() as stack:
         (gradebook,) = open_outputs(stack, ("--csv", args.csv))
         problem = api.load(args.spec)
-        trace = problem.train()
-        checker = Checker(problem, trace, args.tolerance)
-        results = [(name, checker.check(read_answers(name, problem, len(trace.steps)))) for name in args.answers]
+        settings = read_check(args.spec, tolerance=args.tolerance, relative=args.relative, decimals=args.decimals,
+                              significant=args.significant)
+        results = mark(problem, args.answers, settings)
         if args.format == "json":
-            write_stdout([marking.as_json(results)])
+            write_stdout([marking.as_json(results, several=len(args.answers) > 1 or Path(args.answers[0]).is_dir())])
         else:
             render = marking.as_markdown if args.format == "markdown" else marking.as_text
-            write_stdout(render(name, verdicts) for name, verdicts in results)
+            write_stdout(render(result) for result in results)
         if gradebook:
             gradebook.write_text([marking.gradebook(results)])
             gradebook.commit()
-    return 1 if any(v.status == "wrong" for _, verdicts in results for v in verdicts) else 0
+    return 1 if any(v.status in ("wrong", "imprecise") for r in results for v in r.verdicts) else 0
 
 
 COMMANDS = {"run": run, "check": check}

@@ -136,8 +136,10 @@ def test_a_class_gives_a_gradebook(tmp_path, capsys):
     grades = tmp_path / "grades.csv"
     assert main(["check", SEED_A, *files, "--csv", str(grades)]) == 1
     rows = grades.read_text().splitlines()
-    assert rows[0] == "file,correct,wrong,follows,first_wrong_step"
-    assert rows[1:] == [f"{files[0]},8,0,0,", f"{files[1]},7,1,0,1", f"{files[2]},6,1,1,1"]
+    assert rows[0] == "student,file,score,max_score,correct,wrong,follows,imprecise,first_wrong_step"
+    # One point an answer; a follows earns its point by default.
+    assert rows[1:] == [f"ana,{files[0]},8,8,8,0,0,0,", f"ben,{files[1]},7,8,7,1,0,0,1",
+                        f"cho,{files[2]},7,8,6,1,1,0,1"]
     text = capsys.readouterr().out
     assert "∂L/∂w₁ = ∂L/∂ŷ · ∂ŷ/∂w₁ = (-4.232) × 4 = -16.928" in text
 
@@ -149,4 +151,4 @@ def test_the_readme_students_answers(capsys):
     # Step 1 by the article: m' = 5 - 6/4 = 7/2; everything in step 2 follows from the student's m = 3
     # except m' = 1.25, which the article's working also reaches (3.5 - 9/4).
     assert "working: m' = m - η ∂L/∂m = 5 - 1/4 × 6 = 7/2" in out
-    assert out.rstrip().endswith("6 correct, 1 wrong, 5 follow from an earlier error")
+    assert out.rstrip().endswith("6 correct, 1 wrong, 5 follow from an earlier error; score 11 of 12")

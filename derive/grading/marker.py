@@ -1,166 +1,202 @@
-"""Checking hand calculations: each answer is correct, wrong, or follows from the student's own earlier error."""
+"""Checking hand calculations: each answer is correct, imprecise, wrong, or follows from the
+student's own earlier error."""
 from __future__ import annotations
 
-import dataclasses
-from decimal import ROUND_HALF_UP, Decimal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
-from .answers import Answer
+from ..errors import SpecError
 from ..report.worked import Worked
+from .answers import Answer, AnswersFile
+from .digits import Given, agrees, exact, leading_place
+from .own import OwnNumbers
+from .replay import carried_run, until, value_of
+from .settings import CheckSettings
+
+STATUSES = ("correct", "wrong", "follows", "imprecise")
+HAND_ROWS = 1000  # rows a student works by hand at most: beyond, no run carrying rounded digits is made
+SHOWN_ROWS = 10  # a mean over more rows than this has no line of working
 
 
 @dataclass(frozen=True)
 class Verdict:
     """`expected` is the true value; `own` what the student's own earlier answers lead to;
-    `working` the correct line of working (LaTeX pieces joined by '=')."""
+    `working` the correct line of working (LaTeX pieces joined by '='); `required` the precision
+    an imprecise answer lacked; `score` the points earned of `points`."""
 
     step: int
     quantity: str
-    given: float | list
-    expected: float | list
+    given: Given | tuple[Given, ...]
+    expected: object
     status: str
-    own: float | list | None = None
+    own: object = None
     working: tuple[str, ...] = ()
-
-
-def _rounds_to(value: float, given: float, decimals: int) -> bool:
-    """True when `value` rounded half up to `decimals` places is what the student wrote."""
-    unit = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(value))).quantize(unit, ROUND_HALF_UP) == Decimal(repr(float(given))).quantize(unit, ROUND_HALF_UP)
+    required: str = ""
+    points: float = 1.0
+    score: float = 0.0
 
 
 class Checker:
-    """Marks answers against a trace; `tolerance` (absolute) replaces the decimals-written rule."""
+    """Marks answers files against the true run of a compiled problem up to step `last_step`."""
 
-    def __init__(self, problem, trace, tolerance: float | None = None):
-        self.problem, self.trace, self.tolerance = problem, trace, tolerance
-        self._rounded: dict[int, object] = {}
+    def __init__(self, compiled, settings: CheckSettings | None = None, last_step: int = 1):
+        self.settings = settings or CheckSettings()
+        self.compiled = replace(compiled, problem=until(compiled.problem, last_step))
+        self.problem = self.compiled.problem
+        self.trace = self.compiled.train()
+        self._carried: dict[tuple, list] = {}
+        self._working: dict[int, dict] = {}
+        self.own_numbers = OwnNumbers(self.compiled)
 
-    # -- the numbers the answers are compared with -----------------------------------------
-    def true_value(self, step, quantity: str):
-        group, _, name = quantity.partition(".")
-        if group == "loss":
-            return float(step.loss)
-        source = {"values": step.values, "gradients": step.gradients, "updated": step.updated}[group]
-        value = source[name]
-        return [float(v) for v in value] if isinstance(value, list) else float(value)
-
-    def rounded_path(self, decimals: int):
-        """The run a student makes who carries `decimals` places throughout (carry = "rounded")."""
-        if decimals not in self._rounded:
-            report = dataclasses.replace(self.problem.report, carry="rounded", precision=decimals,
-                                         significant=None, exact=False)
-            self._rounded[decimals] = dataclasses.replace(self.problem, report=report).train()
-        return self._rounded[decimals]
-
-    def matches(self, given, target, decimals: int, step_index: int | None = None, quantity: str = "") -> bool:
-        if isinstance(given, list):
-            return isinstance(target, list) and len(given) == len(target) and all(
-                self.matches(g, t, d, step_index, quantity) for g, t, d in zip(given, target, decimals))
-        if isinstance(target, list):
-            return False
-        if self.tolerance is not None:
-            return abs(given - target) <= self.tolerance
-        if _rounds_to(target, given, decimals):
-            return True
-        if step_index is None or self.problem.report.exact:
-            return False
-        # Drift: a student who rounds every shown value to these decimals may land one unit away.
-        path = self.rounded_path(decimals)
-        if step_index >= len(path.steps):
-            return False
-        drifted = self.true_value(path.steps[step_index], quantity)
-        return not isinstance(drifted, list) and _rounds_to(drifted, given, decimals)
-
-    # -- marking ---------------------------------------------------------------------------
-    def check(self, answers: list[Answer]) -> list[Verdict]:
+    def check(self, answers: AnswersFile | list[Answer]) -> list[Verdict]:
+        answers = answers.answers if isinstance(answers, AnswersFile) else answers
         by_step: dict[int, dict[str, Answer]] = {}
         for answer in answers:
             by_step.setdefault(answer.step, {})[answer.quantity] = answer
-        verdicts = []
-        carried: tuple[int, dict[str, float]] = (0, {})
+        steps = self.trace.steps
+        verdicts, carried = [], (0, {}, None)
         for number in sorted(by_step):
-            step = self.trace.steps[number - 1]
-            given = by_step[number]
-            # The student's updated parameters of the step before are this step's starting point.
-            own = self.replay(step, given, carried[1] if carried[0] == number - 1 else {})
-            working = self.working(step)
-            for quantity in self.order(given):
-                answer = given[quantity]
-                expected = self.true_value(step, quantity)
-                mine = own.get(quantity)
-                if self.matches(answer.given, expected, answer.decimals, number - 1, quantity):
-                    status = "correct"
-                elif mine is not None and self.matches(answer.given, mine, answer.decimals) \
-                        and not self.matches(mine, expected, answer.decimals):
-                    status = "follows"
-                else:
-                    status = "wrong"
-                verdicts.append(Verdict(number, quantity, answer.given, expected, status, mine,
-                                        working.get(quantity, ())))
-            carried = (number, {q.split(".", 1)[1]: a.given for q, a in given.items() if q.startswith("updated.")})
+            if number > len(steps):
+                stop = self.trace.diverged or {}
+                raise SpecError(f"step {number}: the run stops at step {stop.get('step', len(steps))} "
+                                f"({stop.get('quantity', 'a value')} became {stop.get('value', 'infinite')}); "
+                                f"there is nothing to mark there.")
+            step, given = steps[number - 1], by_step[number]
+            own = _Lazy(lambda step=step, given=given, c=carried, n=number: self._own(step, given, c, n))
+            verdicts.extend(self.verdict(step, answer, own) for answer in given.values())
+            carried = (number, {q.split(".", 1)[1]: a.given for q, a in given.items() if q.startswith("updated.")},
+                       {q: a.given for q, a in given.items() if q.startswith("state.")})
         return verdicts
 
-    def order(self, given) -> list[str]:
-        """Quantities in the order they are computed."""
-        graph = self.problem.graph
-        ordered = [f"values.{n}" for n in graph.node_names] + ["loss"] + \
-                  [f"gradients.{p}" for p in graph.params] + [f"updated.{p}" for p in graph.params]
-        return [q for q in ordered if q in given]
+    def verdict(self, step, answer: Answer, own: _Lazy) -> Verdict:
+        quantity, index = answer.quantity, step.step - 1
+        expected = value_of(step, quantity)
+        pairs = list(zip(answer.given, expected)) if isinstance(answer.given, tuple) else [(answer.given, expected)]
+        mine = None
+        statuses = []
+        for i, (given, true) in enumerate(pairs):
+            status = self.judge(given, true, index, quantity, i if isinstance(answer.given, tuple) else None)
+            if status == "wrong":
+                mine = own.value.get(quantity)
+                if mine is not None:
+                    element = mine[i] if isinstance(answer.given, tuple) else mine
+                    element = exact(element)
+                    if self.agrees(given, element) and not self.agrees(given, exact(true)):
+                        status = "follows" if given.value == element or self.sufficient(given, element) else "imprecise"
+            statuses.append(status)
+        status = next((s for s in ("wrong", "imprecise", "follows") if s in statuses), "correct")
+        points = self.settings.points_for(quantity)
+        credit = {"correct": 1.0, "follows": self.settings.follows_credit}.get(status, 0.0)
+        return Verdict(step.step, quantity, answer.given, expected, status,
+                       mine if status == "follows" else None,
+                       self.working_of(step).get(quantity, ()) if status == "wrong" else (),
+                       self.settings.required if status == "imprecise" else "", points, points * credit)
 
-    # -- recomputing from the student's own numbers -----------------------------------------
-    def replay(self, step, given: dict[str, Answer], student_params: dict[str, float]) -> dict:
-        """What each quantity of the step comes to from the student's own numbers (true ones where
-        the student gave none), by the compiled row step with the student's node values put in."""
-        compiled = self.trace.compiled
-        problem, layout = self.problem, compiled.layout
-        graph = problem.graph
+    # -- the rules ---------------------------------------------------------------------------
+    def required_place(self, true) -> int | None:
+        """The power of ten an answer must be written to, from [check]."""
+        settings = self.settings
+        if settings.decimals is not None:
+            return -settings.decimals
+        s = settings.required_significant
+        if s is None or true == 0:
+            return None
+        return leading_place(true) - s + 1
+
+    def sufficient(self, given: Given, true) -> bool:
+        place = self.required_place(exact(true))
+        return given.place is None or place is None or given.place <= place
+
+    def agrees(self, given: Given, target) -> bool:
+        settings = self.settings
+        if settings.by_tolerance:
+            limit = exact(settings.tolerance or 0.0) + exact(settings.relative or 0.0) * abs(target)
+            return abs(given.value - target) <= limit
+        return agrees(given, target, self.required_place(target))
+
+    def judge(self, given: Given, true, index: int, quantity: str, row: int | None) -> str:
+        """correct, imprecise or wrong against the true run and the runs that carry rounded digits."""
+        target = exact(true)
+        if given.value == target:
+            return "correct"
+        if not self.agrees(given, target) and not self.carried_agrees(given, index, quantity, row):
+            return "wrong"
+        return "correct" if self.sufficient(given, true) else "imprecise"
+
+    def carried_agrees(self, given: Given, index: int, quantity: str, row: int | None) -> bool:
+        """True when a student carrying the required digits (or the decimals this answer shows)
+        through every step gets what they wrote."""
+        if self.settings.by_tolerance or self.problem.report.exact or given.place is None \
+                or int(self.trace.offsets[index + 1]) > HAND_ROWS:
+            return False
+        settings = self.settings
+        keys = [(settings.decimals, None) if settings.decimals is not None else (None, settings.required_significant)]
+        if -15 <= given.place <= 0:
+            keys.append((-given.place, None))
+        for key in dict.fromkeys(keys):
+            path = self.carried(key, index + 1)
+            if index < len(path):
+                value = value_of(path[index], quantity)
+                value = value[row] if row is not None else value
+                if agrees(given, exact(value), None):
+                    return True
+        return False
+
+    def carried(self, key: tuple, n_steps: int) -> list:
+        if key not in self._carried or len(self._carried[key]) < n_steps:
+            self._carried[key] = carried_run(self.compiled, len(self.trace.steps), *key)
+        return self._carried[key]
+
+    # -- the student's own numbers -------------------------------------------------------------
+    def _own(self, step, given: dict, carried: tuple, number: int) -> dict:
+        previous, params_given, state_given = carried
+        follows_on = previous == number - 1
         params = {p: float(v) for p, v in step.params.items()}
-        params.update(student_params)
-        point = tuple(params[p] for p in graph.params)
-        m = len(step.rows)
-        n = len(layout.nodes)
-        own_values = {name: [] for name in layout.nodes}
-        row_grads, row_losses = [], []
-        for i, row in enumerate(step.rows):
-            answers = [given.get(f"values.{name}") for name in layout.nodes]
-            put = tuple((a.given if m == 1 else a.given[i]) if a and (m == 1 or isinstance(a.given, list)) else None
-                        for a in answers)
-            out = compiled.replay(point, tuple(float(problem.data[c][row]) for c in graph.columns), put)
-            for name, value in zip(layout.nodes, out[layout.width:layout.width + n]):
-                own_values[name].append(float(value))
-            row_losses.append(sum(float(out[k]) for k in layout.loss_index))
-            row_grads.append([float(g) for g in out[layout.gradients]])
-        own = {f"values.{name}": (v[0] if m == 1 else v) for name, v in own_values.items()}
-        own["loss"] = sum(row_losses) / m
-        gradients = {p: sum(column) / m for p, column in zip(graph.params, zip(*row_grads))}
-        own.update({f"gradients.{p}": v for p, v in gradients.items()})
-        used = [given[f"gradients.{p}"].given if f"gradients.{p}" in given else gradients[p] for p in graph.params]
+        if follows_on:
+            params.update({p: float(g.value) for p, g in params_given.items()})
         index = step.step - 1
-        stepper = compiled.stepper
-        state = tuple(float(v) for v in self.trace.state[index - 1]) if index > 0 else stepper.initial_state()
-        result = stepper.update(point, tuple(used), state, float(step.learning_rate), step.step)
-        own.update({f"updated.{p}": float(v) for p, v in zip(graph.params, result)})
-        return own
+        state = tuple(float(v) for v in self.trace.state[index - 1]) if index > 0 else \
+            tuple(float(v) for v in self.compiled.stepper.initial_state())
+        if follows_on and state_given:
+            names, state = self.compiled.stepper.rule.state, list(state)
+            for i, p in enumerate(self.problem.graph.params):
+                for j, s in enumerate(names):
+                    if f"state.{p}.{s}" in state_given:
+                        state[i * len(names) + j] = float(state_given[f"state.{p}.{s}"].value)
+            state = tuple(state)
+        return self.own_numbers.step(step, given, params, state)
 
-    # -- the correct working ---------------------------------------------------------------
+    # -- the correct working -----------------------------------------------------------------
+    @cached_property
+    def worked(self):
+        return Worked(self.compiled)
+
+    def working_of(self, step) -> dict[str, tuple[str, ...]]:
+        if step.step not in self._working:
+            self._working[step.step] = self.working(step)
+        return self._working[step.step]
+
     def working(self, step) -> dict[str, tuple[str, ...]]:
         """The report's line for each quantity of a step, with the true numbers."""
-        worked = self.worked
-        graph = self.problem.graph
+        worked, graph = self.worked, self.problem.graph
         lines: dict[str, tuple[str, ...]] = {}
-        for i, row in enumerate(step.rows[:1]):  # in a batch, the first row's working stands for the rest
-            values = worked.row_values(step, row, i)
-            for line, name in zip(worked.lines_forward(values), [n for n in graph.node_names if n not in graph.loss]):
-                lines[f"values.{name}"] = line.parts
-            for line, name in zip(worked.lines_loss(values), graph.loss):
-                lines[f"values.{name}"] = line.parts
-                lines["loss"] = line.parts
-            chain = worked.lines_chain(values)
-            for line, p in zip(chain[-len(graph.params):], graph.params):
-                lines[f"gradients.{p}"] = line.parts
-        if len(step.rows) > 1:
+        values = worked.row_values(step, step.rows[0], 0)  # in a batch, the first row's working stands for the rest
+        for line, name in zip(worked.lines_forward(values), [n for n in graph.node_names if n not in graph.loss]):
+            lines[f"values.{name}"] = line.parts
+        for line, name in zip(worked.lines_loss(values), graph.loss):
+            lines[f"values.{name}"] = lines["loss"] = line.parts
+        for line, (node, parent) in zip(worked.lines_local(values), self.compiled.derivation.edges):
+            lines[f"local.{node}/{parent}"] = line.parts
+        chain = worked.lines_chain(values)
+        with_lines = [n for n in reversed(graph.node_names) if n in worked.delta]
+        for line, name in zip(chain, with_lines):
+            lines[f"deltas.{name}"] = line.parts
+        for line, p in zip(chain[len(with_lines):], graph.params):
+            lines[f"gradients.{p}"] = line.parts
+        if len(step.rows) > SHOWN_ROWS:
+            for quantity in ("loss", *(f"gradients.{p}" for p in graph.params)):
+                lines.pop(quantity, None)
+        elif len(step.rows) > 1:
             mean = worked.lines_mean(step)
             lines["loss"] = mean[0].parts
             for line, p in zip(mean[1:], graph.params):
@@ -171,6 +207,15 @@ class Checker:
                 lines[f"updated.{p}"] = update[-1].parts
         return lines
 
-    @cached_property
-    def worked(self):
-        return Worked(self.trace.compiled)
+
+class _Lazy:
+    """A value computed when first asked for."""
+
+    def __init__(self, make):
+        self._make, self._done = make, False
+
+    @property
+    def value(self):
+        if not self._done:
+            self._value, self._done = self._make(), True
+        return self._value

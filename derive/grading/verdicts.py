@@ -6,8 +6,12 @@ import io
 import json
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
-STATUS_MARK = {"correct": "✓", "wrong": "✗", "follows": "↪"}
+from .digits import Given
+from .marker import STATUSES
+
+STATUS_MARK = {"correct": "✓", "wrong": "✗", "follows": "↪", "imprecise": "≈"}
 
 _PLAIN = [
     (r"\\frac\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", r"∂\1/∂\2"),
@@ -33,73 +37,124 @@ def plain(tex: str) -> str:
     return unicodedata.normalize("NFC", re.sub(r"[{}]", "", tex).replace("  ", " "))
 
 
+@dataclass(frozen=True)
+class Result:
+    """One answers file marked: its path, the student it belongs to, the verdicts, and the
+    student's roster columns (copied to the gradebook)."""
+
+    file: str
+    student: str
+    verdicts: list
+    roster: dict = field(default_factory=dict)
+
+
 def _number(value) -> str:
-    if isinstance(value, list):
+    if isinstance(value, Given):
+        return value.text
+    if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_number(v) for v in value) + "]"
-    return f"{value:.10g}"
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def _json(value):
+    if isinstance(value, Given):
+        return value.as_json()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    number = float(value)
+    return number if number == number and abs(number) != float("inf") else str(value)
 
 
 def summary(verdicts) -> dict:
-    counts = {"correct": 0, "wrong": 0, "follows": 0}
+    counts = {status: 0 for status in STATUSES}
     for v in verdicts:
         counts[v.status] += 1
+    counts["score"] = _points(sum(v.score for v in verdicts))
+    counts["max_score"] = _points(sum(v.points for v in verdicts))
     return counts
+
+
+def _points(value: float):
+    return int(value) if float(value).is_integer() else round(value, 6)
 
 
 def first_wrong_step(verdicts) -> int | None:
     return next((v.step for v in verdicts if v.status == "wrong"), None)
 
 
-def as_text(name: str, verdicts) -> str:
-    lines = [f"{name}:"]
-    for v in verdicts:
-        line = f"  step {v.step}  {v.quantity:<16} {STATUS_MARK[v.status]} {v.status:<8} given {_number(v.given)}"
+def _counts_line(counts: dict) -> str:
+    line = f"{counts['correct']} correct, {counts['wrong']} wrong, {counts['follows']} follow from an earlier error"
+    if counts["imprecise"]:
+        line += f", {counts['imprecise']} imprecise"
+    return line + f"; score {counts['score']} of {counts['max_score']}"
+
+
+def as_text(result: Result) -> str:
+    lines = [f"{result.file}:" if result.student in (None, "", _stem(result.file)) else f"{result.file} ({result.student}):"]
+    for v in result.verdicts:
+        line = f"  step {v.step}  {v.quantity:<16} {STATUS_MARK[v.status]} {v.status:<9} given {_number(v.given)}"
         if v.status != "correct":
             line += f", expected {_number(v.expected)}"
         if v.status == "follows":
             line += f" (right from your own earlier numbers: {_number(v.own)})"
+        if v.status == "imprecise":
+            line += f" (right as far as it goes; write at least {v.required})"
         lines.append(line)
         if v.status == "wrong" and v.working:
             lines.append("      working: " + " = ".join(plain(p) for p in v.working))
-    counts = summary(verdicts)
-    lines.append(f"  {counts['correct']} correct, {counts['wrong']} wrong, {counts['follows']} follow from an earlier error")
+    lines.append("  " + _counts_line(summary(result.verdicts)))
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(name: str, verdicts) -> str:
-    out = [f"## {name}", "", "| step | quantity | given | expected | verdict |", "|---|---|---|---|---|"]
-    for v in verdicts:
+def as_markdown(result: Result) -> str:
+    out = [f"## {result.file}", "", "| step | quantity | given | expected | verdict |", "|---|---|---|---|---|"]
+    for v in result.verdicts:
+        note = f" (write at least {v.required})" if v.status == "imprecise" else ""
         out.append(f"| {v.step} | `{v.quantity}` | {_number(v.given)} | {_number(v.expected)} | "
-                   f"{STATUS_MARK[v.status]} {v.status} |")
+                   f"{STATUS_MARK[v.status]} {v.status}{note} |")
     out.append("")
-    for v in verdicts:
+    for v in result.verdicts:
         if v.status == "wrong" and v.working:
             out += [f"Step {v.step}, `{v.quantity}`: the working is", "$$", " = ".join(v.working), "$$", ""]
-    counts = summary(verdicts)
-    out.append(f"{counts['correct']} correct, {counts['wrong']} wrong, {counts['follows']} follow from an earlier error.")
+    out.append(_counts_line(summary(result.verdicts)) + ".")
     return "\n".join(out) + "\n\n"
 
 
 def as_dict(verdicts) -> dict:
-    return {"verdicts": [{"step": v.step, "quantity": v.quantity, "given": v.given, "expected": v.expected,
-                          "status": v.status, **({"own": v.own} if v.status == "follows" else {}),
+    return {"verdicts": [{"step": v.step, "quantity": v.quantity, "given": _json(v.given), "expected": _json(v.expected),
+                          "status": v.status, "points": _points(v.points), "score": _points(v.score),
+                          **({"own": _json(v.own)} if v.status == "follows" else {}),
+                          **({"required": v.required} if v.status == "imprecise" else {}),
                           **({"working": " = ".join(v.working)} if v.status == "wrong" else {})}
                          for v in verdicts],
             "summary": summary(verdicts)}
 
 
-def as_json(results: list[tuple[str, list]]) -> str:
-    if len(results) == 1:
-        return json.dumps(as_dict(results[0][1]), indent=1) + "\n"
-    return json.dumps({"files": [{"file": name, **as_dict(v)} for name, v in results]}, indent=1) + "\n"
+def as_json(results: list[Result], several: bool = False) -> str:
+    if len(results) == 1 and not several:
+        return json.dumps(as_dict(results[0].verdicts), indent=1) + "\n"
+    return json.dumps({"files": [{"file": r.file, "student": r.student, **as_dict(r.verdicts)} for r in results]},
+                      indent=1) + "\n"
 
 
-def gradebook(results: list[tuple[str, list]]) -> str:
-    """One CSV row per answers file: file, correct, wrong, follows, first wrong step."""
+GRADEBOOK = ["score", "max_score", "correct", "wrong", "follows", "imprecise", "first_wrong_step"]
+
+
+def gradebook(results: list[Result]) -> str:
+    """One CSV row per answers file: the student, their roster columns, the file and the marks."""
+    extra = list(dict.fromkeys(k for r in results for k in r.roster if k != "id"))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "correct", "wrong", "follows", "first_wrong_step"])
-    for name, verdicts in results:
-        counts = summary(verdicts)
-        writer.writerow([name, counts["correct"], counts["wrong"], counts["follows"], first_wrong_step(verdicts) or ""])
+    writer.writerow(["student", *extra, "file", *GRADEBOOK])
+    for r in results:
+        counts = summary(r.verdicts)
+        writer.writerow([r.student, *(r.roster.get(k, "") for k in extra), r.file,
+                         *(counts[k] for k in GRADEBOOK[:-1]), first_wrong_step(r.verdicts) or ""])
     return buffer.getvalue()
+
+
+def _stem(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:-5] if name.endswith(".toml") else name

@@ -19,7 +19,8 @@ from .graph import build_graph, symbol
 from .layers import expand_layers, initial_values, penalty_node
 from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_problem
 
-SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict}
+SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict,
+            "check": dict, "exercise": dict, "variants": dict}  # the last three are read by derive.grading
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
 REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "rows_shown", "names", "overrides", "notes",

@@ -1,0 +1,69 @@
+"""Marking: `derive check` of one answer at step 1 of a 100,000-row full-batch spec, against
+`derive run --format json` of the same one-step spec, each in a fresh process, best of three."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import verdict
+
+N = 100_000
+SPEC = """title = "Seed A's model, full batch on 100,000 rows"
+[model]
+inputs = ["x1", "x2"]
+targets = ["y"]
+loss = "L"
+[model.nodes]
+yhat = "w1*x1 + w2*x2 + b"
+L = "(yhat - y)**2"
+[params]
+w1 = -0.017
+w2 = -0.048
+b = 0
+[data]
+csv = "rows.csv"
+[train]
+learning_rate = 0.01
+batch_size = "all"
+"""
+
+
+def timed(arguments: list[str]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "derive", *arguments], capture_output=True, text=True)
+        best = min(best, time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            raise SystemExit(result.stderr)
+    return best
+
+
+def main() -> bool:
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        rng = np.random.default_rng(0)
+        x1, x2 = rng.normal(size=N), rng.normal(size=N)
+        np.savetxt(folder / "rows.csv", np.column_stack([x1, x2, 0.5 * x1 - 0.3 * x2 + 0.1]), delimiter=",",
+                   header="x1,x2,y", comments="", fmt="%.6f")
+        spec = folder / "spec.toml"
+        spec.write_text(SPEC)
+        answers = folder / "answers.toml"
+        answers.write_text("[[steps]]\nstep = 1\nloss = 0.5\n")
+        run = timed(["run", str(spec), "--format", "json", "-o", str(folder / "run.json")])
+        check = timed(["check", str(spec), str(answers)])
+    ratio = check / run
+    print(f"check: derive check of one answer at step 1 on {N:,} rows {check:.2f} s; "
+          f"derive run --format json of that one step {run:.2f} s")
+    ok = ratio <= 2
+    print(verdict("check", ratio, "<= 2x", ok))
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

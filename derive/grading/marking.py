@@ -1,0 +1,31 @@
+"""Marking answers files: each against the run it belongs to (the spec's, or a student's variant)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import api
+from ..errors import SpecError
+from .answers import Layout, answer_files, read_answers
+from .marker import Checker
+from .settings import CheckSettings
+from .verdicts import Result
+
+
+def mark(problem, paths, settings: CheckSettings) -> list[Result]:
+    """Every answers file against the one problem."""
+    compiled = api.compile_problem(problem)
+    layout = Layout.of(compiled)
+    files = [read_answers(path, layout) for path in answer_files(paths)]
+    checker = Checker(compiled, settings, _last_step(files))
+    return [Result(f.path, f.student or Path(f.path).stem, _checked(checker, f)) for f in files]
+
+
+def _last_step(files) -> int:
+    return max((a.step for f in files for a in f.answers), default=1)
+
+
+def _checked(checker: Checker, answers) -> list:
+    try:
+        return checker.check(answers)
+    except SpecError as exc:
+        raise SpecError(f"{answers.path}: {exc.message}") from None
