@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import bench_check
 import bench_derivation
 import bench_engine
 import bench_full_batch
@@ -11,5 +12,5 @@ import bench_memory
 import bench_render
 
 if __name__ == "__main__":
-    results = [module.main() for module in (bench_engine, bench_render, bench_derivation, bench_full_batch, bench_memory)]
+    results = [module.main() for module in (bench_engine, bench_render, bench_derivation, bench_full_batch, bench_memory, bench_check)]
     sys.exit(0 if all(results) else 1)
