@@ -1,10 +1,12 @@
-"""One generated loop per model for one row per step: the row's step and the update inlined, every
-number kept in flat arrays. Used where it gives the same numbers as the general loop."""
+"""One generated loop per model for one row per step: the row's step and the update inlined, and
+every number of every step packed into one flat buffer of doubles."""
 from __future__ import annotations
+
+import struct
 
 from .codegen import compile_source, namespace, unpack
 from .kernel import Kernel
-from .optimizers import Stepper, stepper_lines
+from .optimizers import T, Stepper, stepper_lines
 
 
 def _tuple(names: list[str]) -> str:
@@ -12,37 +14,33 @@ def _tuple(names: list[str]) -> str:
 
 
 def compile_loop(kernel: Kernel, stepper: Stepper):
-    """`run(P, S, X, order, eta, t, outputs, before)` steps through `order` (row numbers into the
-    data columns X, arrays of floats) from parameters P and state S, extending `outputs` with each
-    row's outputs and `before` with the parameters and state before each step. Returns
-    (steps done, P, S, stopped): stopped is None when every step was done, else the step at
-    `order[steps done]` gave a non-finite number or raised, and is left to the general loop,
-    which says where."""
+    """`run(P, S, rows, eta, t, record)` takes one step per row of `rows` (tuples of the data
+    columns) from parameters P and optimiser state S, appending to the bytearray `record` one
+    record of doubles per step: the parameters and state before the step, then the row's outputs
+    in the kernel's layout. Returns (P, S, raised): raised is True when the step after the last
+    record raised (an overflow, a log of a negative number), which the caller redoes by the
+    general code to say where. Non-finite numbers are not looked for here: the caller checks the
+    records, many at a time."""
     params, columns, results = (list(names) for names in kernel.names)
     frozen = [p for p, trained in zip(kernel.layout.params, stepper.trained) if not trained]
     update, new_params, new_state, state_names = stepper_lines(stepper.rule, kernel.layout.params, frozen)
     carried = params + state_names
-    checked = list(dict.fromkeys([*results, *new_params, *new_state]))
-    # A long chain of + nests too deep for Python's compiler; sum() of a tuple does not.
-    check = " + ".join(checked) if len(checked) <= 100 else f"sum(({', '.join(checked)},))"
-    current = f"done, {_tuple(params)}, {_tuple(state_names)}"
+    counts_steps = any(T in expr.free_symbols for _, expr in stepper.rule.assignments)
+    current = f"{_tuple(params)}, {_tuple(state_names)}"
 
-    read_row = [f"{c} = X{j}[r]" for j, c in enumerate(columns)]
-    # inf - inf and nan - nan are nan: one comparison finds any non-finite number.
-    stop_if_not_finite = [f"check = {check}", "if check - check != 0.0:", f"    return {current}, 'check'"]
-    keep = [f"keep_outputs(({', '.join(results)},))", *([f"keep_before(({', '.join(carried)},))"] if carried else [])]
-    advance = [f"{', '.join(carried)}, = {', '.join([*new_params, *new_state])},", "t += 1", "done += 1"]
-    step = [*read_row, *kernel.lines, *update, *stop_if_not_finite, *keep, *advance]
+    record = [f"keep(pack({', '.join(carried + results)}))"]
+    advance = [f"{', '.join(carried)}, = {', '.join([*new_params, *new_state])},", *(["t += 1"] if counts_steps else [])]
+    step = [*kernel.lines, *update, *record, *advance]
     body = [
-        *unpack("P", params), *unpack("S", state_names), *unpack("X", [f"X{j}" for j in range(len(columns))]),
-        "keep_outputs, keep_before = outputs.extend, before.extend",
-        "done = 0",
+        *unpack("P", params), *unpack("S", state_names),
+        "keep = record.extend",
         "try:",
-        "    for r in order:",
+        f"    for {', '.join(columns)}, in rows:",
         *(f"        {line}" for line in step),
         "except (OverflowError, ZeroDivisionError, ValueError):",
-        f"    return {current}, 'raised'",
-        f"return {current}, None",
+        f"    return {current}, True",
+        f"return {current}, False",
     ]
-    source = "\n".join(["def run(P, S, X, order, eta, t, outputs, before):", *(f"    {line}" for line in body)])
-    return compile_source(source + "\n", "run", namespace())
+    source = "\n".join(["def run(P, S, rows, eta, t, record):", *(f"    {line}" for line in body)])
+    names = {**namespace(), "pack": struct.Struct(f"<{len(carried) + len(results)}d").pack}
+    return compile_source(source + "\n", "run", names)

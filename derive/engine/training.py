@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import math
-from array import array
+import struct
 
 import numpy as np
 import sympy
@@ -121,47 +121,101 @@ def _update(compiled, params, grads, state, rate, t):
     return tuple(result), None
 
 
+CHUNK = 8192  # steps the generated loop takes between checks of their numbers
+
+
+def fused_chunks(n_rows: int, settings, rate_of):
+    """(rows, epochs, rate) for runs of up to CHUNK one-row steps that share a learning rate: the
+    row fed at each step and its epoch, as NumPy arrays, in the order of epoch_orders."""
+    pieces, epochs, size, rate = [], [], 0, None
+    for epoch, order in epoch_orders(n_rows, settings):
+        epoch_rate = float(rate_of(epoch))
+        if pieces and epoch_rate != rate:
+            yield np.concatenate(pieces), np.concatenate(epochs), rate
+            pieces, epochs, size = [], [], 0
+        rate = epoch_rate
+        order = np.arange(n_rows) if isinstance(order, range) else order
+        for start in range(0, n_rows, CHUNK):
+            piece = order[start:start + CHUNK]
+            pieces.append(piece)
+            epochs.append(np.full(len(piece), epoch))
+            size += len(piece)
+            if size >= CHUNK:
+                yield np.concatenate(pieces), np.concatenate(epochs), rate
+                pieces, epochs, size = [], [], 0
+    if pieces:
+        yield np.concatenate(pieces), np.concatenate(epochs), rate
+
+
 def _train_fused(compiled) -> Trace:
-    """One row per step through the generated loop; a step it cannot finish goes through the
-    general code, one step at a time, which records it or says where training diverged."""
+    """One row per step through the generated loop, CHUNK steps at a time; each chunk's numbers are
+    checked at once, and a step that gave a non-finite number or raised is redone by the general
+    code, which records it or says where training diverged."""
     problem, layout = compiled.problem, compiled.layout
-    columns = compiled.columns
+    data = [np.asarray(problem.data[c], dtype=float) for c in problem.graph.columns]
     params = tuple(float(problem.initial[p]) for p in layout.params)
     state = tuple(float(v) for v in compiled.stepper.initial_state())
-    outputs, before = array("d"), array("d")
-    order_kept, epochs, rates = [], [], []
+    carried = len(params) + len(state)
+    width = carried + layout.width
+    record = bytearray()
+    rows_fed, epochs_fed, rates = [], [], []
     diverged, t = None, 1
-    for epoch, order in epoch_orders(problem.n_rows, problem.training):
-        order = order if isinstance(order, range) else order.tolist()
-        rate = float(compiled.schedule(epoch))
+    for rows, epochs, rate in fused_chunks(problem.n_rows, problem.training, compiled.schedule):
         position = 0
-        while position < len(order) and diverged is None:
-            done, params, state, stopped = compiled.loop(params, state, columns, order[position:], rate, t,
-                                                         outputs, before)
-            order_kept.extend(order[position:position + done])
-            epochs.extend([epoch] * done)
-            rates.extend([rate] * done)
-            t, position = t + done, position + done
-            if stopped is None:
+        while position < len(rows) and diverged is None:
+            start = len(record)
+            columns = [column[rows[position:]].tolist() for column in data]
+            after, after_state, raised = compiled.loop(params, state, zip(*columns), rate, t, record)
+            done = (len(record) - start) // (8 * width)
+            block = np.frombuffer(record, dtype="<f8", offset=start).reshape(done, width) if done else \
+                np.zeros((0, width))
+            bad = _first_bad_step(block, carried, after + after_state, raised)
+            if bad < done:
+                params, state = tuple(block[bad, :len(params)].tolist()), tuple(block[bad, len(params):carried].tolist())
+            else:
+                params, state = after, after_state
+            del block  # the record may grow again only when no array looks into it
+            del record[start + bad * 8 * width:]
+            rows_fed.append(rows[position:position + bad])
+            epochs_fed.append(epochs[position:position + bad])
+            rates.append(np.full(bad, rate))
+            t, position = t + bad, position + bad
+            if bad == done and not raised and position == len(rows):
                 break
-            r = order[position]
-            out, new, diverged = _general_step(compiled, params, state, [[c[r] for c in columns]], rate, t)
+            r = int(rows[position])
+            out, new, diverged = _general_step(compiled, params, state, [[float(c[r]) for c in data]], rate, t)
             if diverged is None:
-                outputs.extend(out[0])
-                before.extend(params + state)
-                order_kept.append(r)
-                epochs.append(epoch)
-                rates.append(rate)
+                record += struct.pack(f"<{width}d", *params, *state, *out[0])
+                rows_fed.append(rows[position:position + 1])
+                epochs_fed.append(epochs[position:position + 1])
+                rates.append(np.full(1, rate))
                 params, state = new[:len(params)], new[len(params):]
                 t, position = t + 1, position + 1
         if diverged is not None:
             break
-    n = len(order_kept)
-    table = np.frombuffer(outputs, dtype=float).reshape(n, layout.width)
-    return make_trace(compiled, epochs=epochs, rows=order_kept, offsets=np.arange(n + 1), table=table,
-                      before=np.frombuffer(before, dtype=float), final=params + state,
-                      gradients=table[:, layout.gradients], losses=table[:, list(layout.loss_index)].sum(axis=1),
-                      rates=rates, diverged=diverged)
+    table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
+    outputs = table[:, carried:]
+    return make_trace(compiled, epochs=_joined(epochs_fed), rows=_joined(rows_fed), offsets=np.arange(len(table) + 1),
+                      table=outputs, before=table[:, :carried], final=params + state,
+                      gradients=outputs[:, layout.gradients], losses=outputs[:, list(layout.loss_index)].sum(axis=1),
+                      rates=_joined(rates), diverged=diverged)
+
+
+def _first_bad_step(block: np.ndarray, carried: int, after: tuple, raised: bool) -> int:
+    """The index of the first step of a chunk that gave a non-finite number (its outputs, or the
+    parameters and state it updated to) or raised; len(block) when every step was good."""
+    done = len(block)
+    if not np.isfinite(block).all():
+        first = int(np.argmax(~np.isfinite(block).all(axis=1)))
+        # Parameters before a step that are not finite were made by the step before it.
+        return first - 1 if not np.isfinite(block[first, :carried]).all() else first
+    if not all(math.isfinite(v) for v in after):
+        return done - 1
+    return done
+
+
+def _joined(parts: list) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _general_step(compiled, params, state, batch_rows, rate, t):
