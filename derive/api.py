@@ -22,7 +22,7 @@ def load(path: str | Path) -> Problem:
         make_rule(problem.training.optimizer, problem.training.options)
         make_rate_schedule(problem)
     except SpecError as exc:
-        raise SpecError(f"{path}: {exc.message}") from None
+        raise exc.at(source=str(path)) from None
     return problem
 
 

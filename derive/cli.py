@@ -5,10 +5,11 @@ import argparse
 import contextlib
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from . import __version__, api
-from .errors import DeriveError, SpecError
+from .errors import DeriveError, DeriveWarning, SpecError
 from .output import open_outputs, write_stdout
 from .report.formats import FORMATS as DOCUMENT_FORMATS
 from .report.pdf import build_pdf
@@ -68,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         parser().print_help()
         return 2
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DeriveWarning)
+            warnings.showwarning = _show_warning
+            return COMMANDS[args.command](args)
     except DeriveError as exc:
         if args.debug:
             traceback.print_exc()
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, as errors are shown."""
+    print(f"derive: warning: {message}", file=sys.stderr)
 
 
 def run(args) -> int:

@@ -49,7 +49,7 @@ CASES = [
      "train.batch_size: 0 is not between 1 and the 6 rows"),
     ("batch-above-rows", lambda s: s.replace("batch_size = 1", "batch_size = 7"),
      "train.batch_size: 7 is not between 1 and the 6 rows"),
-    ("epochs-below-1", lambda s: s.replace("epochs = 1", "epochs = 0"), "train.epochs: 0 is below 1"),
+    ("epochs-below-1", lambda s: s.replace("epochs = 1", "epochs = 0"), "train.epochs: expected a whole number at least 1, got 0"),
     ("rate-not-positive", lambda s: s.replace("learning_rate = 0.05", "learning_rate = -0.05"),
      "train.learning_rate: -0.05 is not a positive number"),
     ("rate-text", lambda s: s.replace("learning_rate = 0.05", "learning_rate = \"fast\""),

@@ -45,20 +45,20 @@ class _Options:
             if key not in defaults:
                 hint = closest(key, defaults)
                 known = ", ".join(defaults) or "none"
-                raise SpecError(f"train.{key}: not an option of optimizer {name!r}.{hint} Its options: {known}.")
+                raise SpecError(f"not an option of optimizer {name!r}.{hint} Its options: {known}.", f"train.{key}")
         self.values = {**defaults, **given}
         for key, default in defaults.items():
             value = self.values[key]
             if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, (int, float)):
                 kind = "true or false" if isinstance(default, bool) else "a number"
-                raise SpecError(f"train.{key}: expected {kind}, got {value!r}.")
+                raise SpecError(f"expected {kind}, got {value!r}.", f"train.{key}")
 
     def number(self, key: str, low: float = 0.0, high: float | None = None, open_high: bool = False) -> float:
         value = float(self.values[key])
         too_high = high is not None and (value >= high if open_high else value > high)
         if value < low or too_high:
             upper = "" if high is None else (f" and below {high}" if open_high else f" and at most {high}")
-            raise SpecError(f"train.{key}: {value!r} is out of range; use a number from {low}{upper}.")
+            raise SpecError(f"{value!r} is out of range; use a number from {low}{upper}.", f"train.{key}")
         return value
 
     def __getitem__(self, key: str):
@@ -101,7 +101,7 @@ def sgd(options: Mapping[str, object]) -> UpdateRule:
     o = _Options("sgd", options, {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0})
     momentum, dampening = o.number("momentum"), o.number("dampening", 0.0, 1.0)
     if o["nesterov"] and (momentum <= 0 or dampening != 0):
-        raise SpecError("train.nesterov: Nesterov momentum needs momentum above 0 and dampening 0.")
+        raise SpecError("Nesterov momentum needs momentum above 0 and dampening 0.", "train.nesterov")
     hyper: dict[str, float] = {}
     lines: list = []
     g = _decayed(hyper, lines, o.number("weight_decay"))
@@ -202,7 +202,7 @@ def make_rule(name: str, options: Mapping[str, object]) -> UpdateRule:
     """The UpdateRule for a `[train] optimizer` name and its options; raises SpecError."""
     if name not in RULES:
         hint = closest(name, RULES)
-        raise SpecError(f"train.optimizer: {name!r} is not a known optimiser.{hint} Known: {', '.join(RULES)}.")
+        raise SpecError(f"{name!r} is not a known optimiser.{hint} Known: {', '.join(RULES)}.", "train.optimizer")
     return RULES[name](options)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -146,6 +147,8 @@ class _Builder:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, str) else type(value).__name__
             raise ExpressionError(f"{kind} are not allowed in expressions; use numbers and names.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExpressionError("a number in the expression is too large to be finite (such as 1e999); use a smaller one.")
         if isinstance(value, float):
             return sympy.Float(value) if value != int(value) or abs(value) > 1e15 else sympy.Integer(int(value))
         if abs(value) > 10**30:

@@ -43,7 +43,7 @@ def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[
     for kind, names in (("inputs", inputs), ("targets", targets), ("params", params), ("nodes", list(nodes))):
         for name in names:
             if name in seen:
-                raise SpecError(f"{where}: the name {name!r} is used twice (in {seen[name]} and {kind}); give each a different name.")
+                raise SpecError(f"the name {name!r} is used twice (in {seen[name]} and {kind}); give each a different name.", where)
             seen[name] = kind
     known = set(inputs) | set(targets) | set(params)
     order = list(nodes)
@@ -51,16 +51,16 @@ def build_graph(inputs: Sequence[str], targets: Sequence[str], params: Sequence[
     for index, (name, expr) in enumerate(nodes.items()):
         for used in sorted(s.name for s in expr.free_symbols):
             if used == name:
-                raise SpecError(f"{where}.nodes.{name}: the node uses itself (a cycle); "
-                                f"a node may only use inputs, targets, parameters and earlier nodes.")
+                raise SpecError("the node uses itself (a cycle); a node may only use inputs, targets, parameters "
+                                "and earlier nodes.", f"{where}.nodes.{name}")
             if position.get(used, -1) > index:
-                raise SpecError(f"{where}.nodes.{name}: uses {used!r}, which is defined after it; list {used!r} before {name!r}.")
+                raise SpecError(f"uses {used!r}, which is defined after it; list {used!r} before {name!r}.", f"{where}.nodes.{name}")
             if used not in known and used not in position:
-                raise SpecError(f"{where}.nodes.{name}: the name {used!r} is never defined; add it to inputs, targets, params or nodes.")
+                raise SpecError(f"the name {used!r} is never defined; add it to inputs, targets, params or nodes.", f"{where}.nodes.{name}")
     if not loss:
-        raise SpecError(f"{where}.loss: no loss node is named; set loss to the node that is the per-row loss.")
+        raise SpecError("no loss node is named; set loss to the node that is the per-row loss.", f"{where}.loss")
     for name in loss:
         if name not in nodes:
-            raise SpecError(f"{where}.loss: {name!r} is not a node; name one of {', '.join(order)}.")
+            raise SpecError(f"{name!r} is not a node; name one of {', '.join(order)}.", f"{where}.loss")
     return Graph(tuple(inputs), tuple(targets), tuple(params),
                  tuple((n, nodes[n]) for n in order), tuple(loss))

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import SpecError, closest
+from ..errors import SpecError, closest, expect_number, unknown_key
 from .functions import ACTIVATIONS
 
 INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")
@@ -24,16 +24,16 @@ def expand_layers(inputs: Sequence[str], layers: Sequence[Mapping], where: str =
     for k, layer in enumerate(layers, start=1):
         field = f"{where}[{k}]"
         if not isinstance(layer, Mapping):
-            raise SpecError(f"{field}: expected a table such as {{ size = 4, activation = \"relu\" }}.")
+            raise SpecError("expected a table such as { size = 4, activation = \"relu\" }.", field)
         for key in layer:
             if key not in ("size", "activation"):
-                raise SpecError(f"{field}.{key}: unknown key.{closest(key, ('size', 'activation'))} Use size and activation.")
+                raise unknown_key(key, ("size", "activation"), f"{field}.{key}")
         size, activation = layer.get("size"), layer.get("activation", "linear")
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise SpecError(f"{field}.size: expected a whole number of units of at least 1, got {size!r}.")
+            raise SpecError(f"expected a whole number of units of at least 1, got {size!r}.", f"{field}.size")
         if activation not in ACTIVATIONS:
-            raise SpecError(f"{field}.activation: {activation!r} is not one of {', '.join(ACTIVATIONS)}."
-                            f"{closest(str(activation), ACTIVATIONS)}")
+            raise SpecError(f"{activation!r} is not one of {', '.join(ACTIVATIONS)}."
+                            f"{closest(str(activation), ACTIVATIONS)}", f"{field}.activation")
         current = []
         for j in range(1, size + 1):
             terms = []
@@ -69,14 +69,13 @@ def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: s
     options = {"kind": init} if isinstance(init, str) else dict(init or {"kind": "zeros"})
     kind = options.pop("kind", None)
     if kind not in INITS:
-        raise SpecError(f"{where}.kind: {kind!r} is not one of {', '.join(INITS)}.{closest(str(kind), INITS)}")
+        raise SpecError(f"{kind!r} is not one of {', '.join(INITS)}.{closest(str(kind), INITS)}", f"{where}.kind")
     allowed = {"zeros": (), "ones": (), "uniform": ("seed", "low", "high"), "normal": ("seed", "mean", "std"),
                "truncated_normal": ("seed", "mean", "std")}[kind]
     for key, value in options.items():
         if key not in allowed:
-            raise SpecError(f"{where}.{key}: not an option of {kind!r}.{closest(key, allowed)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError(f"{where}.{key}: expected a number, got {value!r}.")
+            raise SpecError(f"not an option of {kind!r}.{closest(key, allowed)}", f"{where}.{key}")
+        expect_number(value, f"{where}.{key}", low=0 if key == "seed" else None, whole=key == "seed")
     rng = np.random.default_rng(int(options.get("seed", 0)))
     n = len(weights)
     if kind in ("zeros", "ones"):
@@ -86,7 +85,7 @@ def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: s
     else:
         mean, std = options.get("mean", 0.0), options.get("std", 0.1)
         if std <= 0:
-            raise SpecError(f"{where}.std: expected a number above 0, got {std!r}.")
+            raise SpecError(f"expected a number above 0, got {std!r}.", f"{where}.std")
         drawn = rng.normal(mean, std, size=n)
         while kind == "truncated_normal" and (far := np.abs(drawn - mean) > 2 * std).any():
             drawn[far] = rng.normal(mean, std, size=int(far.sum()))
@@ -98,17 +97,16 @@ def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: s
 def penalty_node(penalty, params: Sequence[str], where: str = "model.penalty") -> tuple[str, str]:
     """An L1 or L2 penalty on chosen parameters as a node added to the loss: (name, expression)."""
     if not isinstance(penalty, Mapping):
-        raise SpecError(f"{where}: expected a table such as {{ kind = \"l2\", weight = 0.01, params = [\"w1\"] }}.")
+        raise SpecError("expected a table such as { kind = \"l2\", weight = 0.01, params = [\"w1\"] }.", where)
     for key in penalty:
         if key not in ("kind", "weight", "params"):
-            raise SpecError(f"{where}.{key}: unknown key.{closest(key, ('kind', 'weight', 'params'))}")
+            raise unknown_key(key, ("kind", "weight", "params"), f"{where}.{key}")
     kind, weight, chosen = penalty.get("kind"), penalty.get("weight"), penalty.get("params", list(params))
     if kind not in ("l1", "l2"):
-        raise SpecError(f"{where}.kind: {kind!r} is not \"l1\" or \"l2\".")
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        raise SpecError(f"{where}.weight: expected a number above 0, got {weight!r}.")
+        raise SpecError(f"{kind!r} is not \"l1\" or \"l2\".", f"{where}.kind")
+    expect_number(weight, f"{where}.weight", above=0)
     for name in chosen:
         if name not in params:
-            raise SpecError(f"{where}.params: {name!r} is not a parameter.{closest(str(name), params)}")
+            raise SpecError(f"{name!r} is not a parameter.{closest(str(name), params)}", f"{where}.params")
     terms = [f"{p}**2" if kind == "l2" else f"abs({p})" for p in chosen]
     return "R", f"{weight!r}*({' + '.join(terms)})"

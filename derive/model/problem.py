@@ -127,31 +127,30 @@ def _rational(value) -> sympy.Rational:
 
 def make_problem(graph: Graph, display: Mapping[str, sympy.Expr], initial: Mapping[str, object],
                  data: Mapping[str, np.ndarray], training: TrainSettings, report: ReportSettings,
-                 title: str = "", source: str | None = None, where: str = "") -> Problem:
+                 title: str = "", source: str | None = None) -> Problem:
     """Check that data, parameters and settings fit the graph, and return the Problem."""
-    at = f"{where}: " if where else ""
     for name in graph.params:
         if name not in initial:
-            raise SpecError(f"{at}params.{name}: the parameter has no initial value; add '{name} = 0.0' under [params].")
+            raise SpecError(f"the parameter has no initial value; add '{name} = 0.0' under [params].", f"params.{name}")
     for name in graph.columns:
         if name not in data:
-            raise SpecError(f"{at}data.{name}: the column is missing; give one value per row for {name!r}.")
+            raise SpecError(f"the column is missing; give one value per row for {name!r}.", f"data.{name}")
     lengths = {name: len(data[name]) for name in graph.columns}
     if not lengths or min(lengths.values()) == 0:
-        raise SpecError(f"{at}data: the data is empty; give at least one row.")
+        raise SpecError("the data is empty; give at least one row.", "data")
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{k} has {v}" for k, v in lengths.items())
-        raise SpecError(f"{at}data: the columns have different lengths ({detail}); give every column one value per row.")
+        raise SpecError(f"the columns have different lengths ({detail}); give every column one value per row.", "data")
     n_rows = next(iter(lengths.values()))
     for name in training.frozen:
         if name not in graph.params:
-            raise SpecError(f"{at}train.frozen: {name!r} is not a parameter; name one of {', '.join(graph.params)}.")
+            raise SpecError(f"{name!r} is not a parameter; name one of {', '.join(graph.params)}.", "train.frozen")
     if training.batch_size is not None and not 1 <= training.batch_size <= n_rows:
-        raise SpecError(f"{at}train.batch_size: {training.batch_size} is not between 1 and the {n_rows} rows of data; "
-                        f"use a number in that range or \"all\".")
+        raise SpecError(f"{training.batch_size} is not between 1 and the {n_rows} rows of data; use a number in "
+                        f"that range or \"all\".", "train.batch_size")
     if training.epochs < 1:
-        raise SpecError(f"{at}train.epochs: {training.epochs} is below 1; train for at least one epoch.")
+        raise SpecError(f"{training.epochs} is below 1; train for at least one epoch.", "train.epochs")
     if not training.learning_rate > 0:
-        raise SpecError(f"{at}train.learning_rate: {training.learning_rate!r} is not a positive number; use e.g. 0.05.")
+        raise SpecError(f"{training.learning_rate!r} is not a positive number; use e.g. 0.05.", "train.learning_rate")
     used = {name: data[name] for name in graph.columns}
     return Problem(graph, dict(display), dict(initial), used, training, report, title, source)

@@ -1,22 +1,25 @@
 """TOML specs to Problems, with errors that name the file, the field and the fix."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-from array import array
 import math
 import re
 import tomllib
+import warnings
+from array import array
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import sympy
 
-from ..errors import ExpressionError, SpecError, closest
+from ..errors import DeriveWarning, ExpressionError, SpecError, expect_number, unknown_key
 from .expressions import parse
+from .functions import not_rational
 from .graph import build_graph, symbol
 from .layers import expand_layers, initial_values, penalty_node
+from .names import check_latex, check_name, check_renderings
+from .table import read_columns
 from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_problem
 
 SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": dict, "train": dict, "report": dict,
@@ -34,9 +37,11 @@ def load(path: str | Path) -> Problem:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such file; check the path.") from None
+        raise SpecError("no such file; check the path.", source=str(path)) from None
+    except IsADirectoryError:
+        raise SpecError("is a folder; give the spec file's name.", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot be read ({exc.__class__.__name__}); give a UTF-8 TOML file.") from None
+        raise SpecError(f"cannot be read ({exc.__class__.__name__}); give a UTF-8 TOML file.", source=str(path)) from None
     return loads(text, str(path), base=path.parent)
 
 
@@ -45,7 +50,7 @@ def loads(text: str, name: str = "<spec>", base: Path | None = None) -> Problem:
     try:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{name}: not valid TOML ({exc}); fix the line it names.") from None
+        raise SpecError(f"not valid TOML ({exc}); fix the line it names.", source=name) from None
     return _Reader(spec, name, base or Path(".")).problem()
 
 
@@ -55,196 +60,180 @@ class _Reader:
         self.name = name
         self.base = base
 
-    def fail(self, field: str, message: str) -> SpecError:
-        return SpecError(f"{self.name}: {field}: {message}")
-
     def problem(self) -> Problem:
+        try:
+            return self.read()
+        except SpecError as exc:
+            raise exc.at(source=self.name) from None
+
+    def read(self) -> Problem:
         self.keys("", self.spec, SECTIONS)
         model = self.spec.get("model", {})
         needed = ("model", "data", "train") if isinstance(model, dict) and "layers" in model else \
             ("model", "params", "data", "train")
         for section in needed:
             if section not in self.spec:
-                raise SpecError(f"{self.name}: the [{section}] section is missing; see the spec format in the README.")
+                raise SpecError(f"the [{section}] section is missing; see the spec format in the README.")
         for key, kind in SECTIONS.items():
             if key in self.spec and not isinstance(self.spec[key], kind):
-                raise self.fail(key, f"expected {'a table' if kind is dict else 'text'}, got {self.spec[key]!r}.")
+                raise SpecError(f"expected {'a table' if kind is dict else 'text'}, got {self.spec[key]!r}.", key)
         report = self.report_settings()
         self.keys("model", model, MODEL_KEYS)
         inputs = self.names("model.inputs", model.get("inputs", []))
         targets = self.names("model.targets", model.get("targets", []))
         given = self.spec.get("params", {})
+        for p in given:
+            check_name(p, f"params.{p}", "parameter name")
         nodes_text, params, starting, names = self.layers(model, inputs)
         params += [p for p in given if p not in params]
         user_nodes = model.get("nodes", {})
         if not isinstance(user_nodes, dict) or not (user_nodes or nodes_text):
-            raise self.fail("model.nodes", "give at least one node, e.g. yhat = \"w*x + b\" under [model.nodes].")
+            raise SpecError("give at least one node, e.g. yhat = \"w*x + b\" under [model.nodes].", "model.nodes")
+        for n in user_nodes:
+            check_name(n, f"model.nodes.{n}", "node name")
+            if n in nodes_text:
+                raise SpecError(f"the layers already make a node {n!r}; give yours another name.", f"model.nodes.{n}")
         nodes_text.update(user_nodes)
         loss = model.get("loss")
         if loss is None:
-            raise self.fail("model.loss", "no loss node is named; set loss = \"L\" to the node that is the per-row loss.")
+            raise SpecError("no loss node is named; set loss = \"L\" to the node that is the per-row loss.",
+                            "model.loss")
         losses = self.names("model.loss", [loss] if isinstance(loss, str) else loss)
+        repeated = next((n for n in losses if losses.count(n) > 1), None)
+        if repeated:
+            raise SpecError(f"{repeated!r} is listed twice; name each loss node once.", "model.loss")
         if "penalty" in model:
-            try:
-                name, text = penalty_node(model["penalty"], params)
-            except SpecError as exc:
-                raise SpecError(f"{self.name}: {exc.message}") from None
+            name, text = penalty_node(model["penalty"], params)
+            if name in nodes_text:
+                raise SpecError(f"the penalty makes a node {name!r}; give yours another name.", f"model.nodes.{name}")
             nodes_text[name], losses = text, losses + [name]
         nodes, display = self.nodes(nodes_text, inputs + targets + params)
-        try:
-            graph = build_graph(inputs, targets, params, nodes, losses)
-        except SpecError as exc:
-            raise SpecError(f"{self.name}: {exc.message}") from None
+        graph = build_graph(inputs, targets, params, nodes, losses)
+        report_names = {**names, **report.names}
+        check_renderings([(n, f"model.{kind}") for kind, group in (("inputs", inputs), ("targets", targets))
+                          for n in group] + [(p, f"params.{p}") for p in params]
+                         + [(n, f"model.nodes.{n}") for n in nodes], report_names)
+        if report.exact:
+            check_exact(nodes)
         initial = {p: (sympy.nsimplify(v, rational=True) if report.exact else v) for p, v in starting.items()}
         initial.update({p: self.number(f"params.{p}", v, report.exact) for p, v in given.items()})
         if names:
-            report = dataclasses.replace(report, names={**names, **report.names})
+            report = dataclasses.replace(report, names=report_names)
         data = self.data(graph.columns, report.exact)
         training = self.train_settings()
         title = self.spec.get("title", "")
-        return make_problem(graph, display, initial, data, training, report, title, self.name, where=self.name)
+        problem = make_problem(graph, display, initial, data, training, report, title, self.name)
+        for field, message in unused(graph):
+            warnings.warn(DeriveWarning(f"{self.name}: {field}: {message}"), stacklevel=3)
+        return problem
 
     def layers(self, model: dict, inputs: list[str]):
         """Nodes, parameters, starting values and LaTeX names from [model] layers and init."""
         if "layers" not in model:
             if "init" in model:
-                raise self.fail("model.init", "init sets the starting values of layers; give layers too, or use [params].")
+                raise SpecError("init sets the starting values of layers; give layers too, or use [params].",
+                                "model.init")
             return {}, [], {}, {}
         layers = model["layers"]
         if not isinstance(layers, list) or not layers:
-            raise self.fail("model.layers", "expected a list such as [{ size = 4, activation = \"relu\" }, { size = 1 }].")
-        try:
-            nodes, weights, biases, names, _ = expand_layers(inputs, layers)
-            starting = initial_values(weights, biases, model.get("init", "zeros"))
-        except SpecError as exc:
-            raise SpecError(f"{self.name}: {exc.message}") from None
+            raise SpecError("expected a list such as [{ size = 4, activation = \"relu\" }, { size = 1 }].",
+                            "model.layers")
+        nodes, weights, biases, names, _ = expand_layers(inputs, layers)
+        starting = initial_values(weights, biases, model.get("init", "zeros"))
         return nodes, weights + biases, starting, names
 
     def keys(self, where: str, table: dict, known) -> None:
         for key in table:
             if key not in known:
-                field = f"{where}.{key}" if where else key
-                hint = closest(key, known)
-                kind = "key" if where else "section or key"
-                raise self.fail(field, f"unknown {kind}.{hint or ' Known: ' + ', '.join(known) + '.'}")
+                raise unknown_key(key, known, f"{where}.{key}" if where else key, "key" if where else "section or key")
 
     def names(self, field: str, value) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(field, f"expected a list of names such as [\"x1\", \"x2\"], got {value!r}.")
-        for v in value:
-            if not v.isidentifier() or v.startswith("_"):
-                raise self.fail(field, f"{v!r} is not a valid name; use letters, digits and _ (not first).")
-        return list(value)
+            raise SpecError(f"expected a list of names such as [\"x1\", \"x2\"], got {value!r}.", field)
+        return [check_name(v, field) for v in value]
 
     def nodes(self, table: dict, known: list[str]):
         names = {n: symbol(n) for n in [*known, *table]}
-        for n in table:
-            if not n.isidentifier() or n.startswith("_"):
-                raise self.fail(f"model.nodes.{n}", "not a valid name; use letters, digits and _ (not first).")
         nodes, display = {}, {}
         for n, text in table.items():
             field = f"model.nodes.{n}"
             if not isinstance(text, str):
-                raise self.fail(field, f"expected an expression in quotes, got {text!r}.")
+                raise SpecError(f"expected an expression in quotes, got {text!r}.", field)
             try:
                 nodes[n] = parse(text, names)
                 display[n] = parse(text, names, evaluate=False)
             except ExpressionError as exc:
-                raise self.fail(field, exc.reason) from None
+                raise exc.at(field=field) from None
         return nodes, display
 
     def number(self, field: str, value, exact: bool):
-        if isinstance(value, bool):
-            raise self.fail(field, f"expected a number, got {value!r}.")
         if isinstance(value, str) and _FRACTION.match(value):
-            value = Fraction(value.replace(" ", ""))
-        if isinstance(value, (int, float, Fraction)):
-            if isinstance(value, float) and not math.isfinite(value):
-                raise self.fail(field, f"{value!r} is not a finite number; give a real value.")
-            if exact:
-                return sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) \
-                    else sympy.nsimplify(value, rational=True)
-            return float(value)
-        raise self.fail(field, f"expected a number, got {value!r}.")
+            value = fraction(value, field)
+        if isinstance(value, Fraction):
+            return sympy.Rational(value.numerator, value.denominator) if exact else float(value)
+        expect_number(value, field)
+        return sympy.nsimplify(value, rational=True) if exact else float(value)
 
     def data(self, columns, exact: bool) -> dict:
         table = self.spec["data"]
         if "csv" in table:
             if set(table) - {"csv"}:
-                raise self.fail("data", "give either csv = \"file.csv\" or columns, not both.")
-            raw = self.csv(table["csv"], columns)
+                raise SpecError("give either csv = \"file.csv\" or columns, not both.", "data")
+            file = table["csv"]
+            if not isinstance(file, str):
+                raise SpecError(f"expected a file name in quotes, got {file!r}.", "data.csv")
+            raw = read_columns(self.base / file, file, columns)
         else:
             raw = {}
             for name, values in table.items():
                 if not isinstance(values, list):
-                    raise self.fail(f"data.{name}", f"expected a list of numbers, got {values!r}.")
+                    raise SpecError(f"expected a list of numbers, got {values!r}.", f"data.{name}")
                 raw[name] = values
         data = {}
         for name in columns:
             if name not in raw:
-                raise self.fail(f"data.{name}", f"the column is missing; give one value per row for {name!r}.")
+                raise SpecError(f"the column is missing; give one value per row for {name!r}.", f"data.{name}")
             if isinstance(raw[name], array) and not exact:
-                data[name] = np.frombuffer(raw[name], dtype=float)  # read from a CSV: numbers already
-                if not np.isfinite(data[name]).all():
-                    row = int(np.flatnonzero(~np.isfinite(data[name]))[0]) + 2
-                    raise self.fail("data.csv", f"line {row}, column {name!r}: not a finite number.")
+                data[name] = np.frombuffer(raw[name], dtype=float)  # read from a CSV: finite numbers already
                 continue
             values = [self.number(f"data.{name}[{i}]", v, exact) for i, v in enumerate(raw[name])]
             data[name] = np.array(values, dtype=object if exact else float)
         return data
 
-    def csv(self, file, columns) -> dict:
-        if not isinstance(file, str):
-            raise self.fail("data.csv", f"expected a file name in quotes, got {file!r}.")
-        path = self.base / file
-        try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = [h.strip() for h in next(reader, [])]
-                index = {}
-                for name in columns:
-                    if name not in header:
-                        raise self.fail("data.csv", f"{file} has no column {name!r} "
-                                                f"(it has {', '.join(header) or 'no header'}); add it to the header row.")
-                    index[name] = header.index(name)
-                raw = {name: array("d") for name in columns}  # 8 bytes a number, not a Python float
-                for line, row in enumerate(reader, start=2):
-                    for name, i in index.items():
-                        cell = row[i].strip() if i < len(row) else ""
-                        try:
-                            raw[name].append(float(cell))
-                        except ValueError:
-                            raise self.fail("data.csv", f"{file} line {line}, column {name!r}: {cell!r} is not a number.") from None
-                return raw
-        except FileNotFoundError:
-            raise self.fail("data.csv", f"{path} does not exist; the path is relative to the spec file.") from None
-
     def train_settings(self) -> TrainSettings:
         table = self.spec["train"]
         self.keys("train", table, TRAIN_KEYS + tuple(sorted(OPTION_NAMES)))
         if "learning_rate" not in table:
-            raise self.fail("train.learning_rate", "missing; set the step size, e.g. learning_rate = 0.05.")
+            raise SpecError("missing; set the step size, e.g. learning_rate = 0.05.", "train.learning_rate")
         rate = table["learning_rate"]
         if isinstance(rate, str) and _FRACTION.match(rate):
-            rate = Fraction(rate.replace(" ", ""))
+            rate = fraction(rate, "train.learning_rate")
         if isinstance(rate, bool) or not isinstance(rate, (int, float, Fraction)) or not rate > 0 \
                 or (isinstance(rate, float) and not math.isfinite(rate)):
-            raise self.fail("train.learning_rate", f"{rate!r} is not a positive number; use e.g. 0.05.")
-        epochs = self.integer("train.epochs", table.get("epochs", 1))
+            raise SpecError(f"{rate!r} is not a positive number; use e.g. 0.05.", "train.learning_rate")
+        epochs = expect_number(table.get("epochs", 1), "train.epochs", low=1, whole=True)
         batch = table.get("batch_size", 1)
         batch = None if batch in ("all", "full") else self.integer("train.batch_size", batch, "or \"all\"")
-        seed = self.integer("train.seed", table.get("seed", 0))
+        seed = expect_number(table.get("seed", 0), "train.seed", low=0, whole=True)
         shuffle = table.get("shuffle", False)
         if not isinstance(shuffle, bool):
-            raise self.fail("train.shuffle", f"expected true or false, got {shuffle!r}.")
+            raise SpecError(f"expected true or false, got {shuffle!r}.", "train.shuffle")
         frozen = self.names("train.frozen", table.get("frozen", []))
         optimizer = table.get("optimizer", "sgd")
         if not isinstance(optimizer, str):
-            raise self.fail("train.optimizer", f"expected a name such as \"sgd\", got {optimizer!r}.")
+            raise SpecError(f"expected a name such as \"sgd\", got {optimizer!r}.", "train.optimizer")
         schedule = table.get("schedule")
         if schedule is not None and not isinstance(schedule, dict):
-            raise self.fail("train.schedule", "expected a table [train.schedule] with kind = ...")
+            raise SpecError("expected a table [train.schedule] with kind = ...", "train.schedule")
         options = {k: v for k, v in table.items() if k in OPTION_NAMES}
+        for key, value in options.items():
+            if isinstance(value, float):
+                expect_number(value, f"train.{key}")
+        for key, value in (schedule or {}).items():
+            if key == "kind" and not isinstance(value, str):
+                raise SpecError(f"expected a schedule's name such as \"step\", got {value!r}.", "train.schedule.kind")
+            if isinstance(value, float):
+                expect_number(value, f"train.schedule.{key}")
         return TrainSettings(learning_rate=rate, epochs=epochs,
                              batch_size=batch, shuffle=shuffle, seed=seed, frozen=tuple(frozen),
                              optimizer=optimizer, options=options, schedule=schedule)
@@ -252,44 +241,72 @@ class _Reader:
     def integer(self, field: str, value, alternative: str = "") -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             extra = f" {alternative}" if alternative else ""
-            raise self.fail(field, f"expected a whole number{extra}, got {value!r}.")
+            raise SpecError(f"expected a whole number{extra}, got {value!r}.", field)
         return value
 
     def report_settings(self) -> ReportSettings:
         table = self.spec.get("report", {})
         if not isinstance(table, dict):
-            raise self.fail("report", "expected a table [report].")
+            raise SpecError("expected a table [report].", "report")
         self.keys("report", table, REPORT_KEYS)
-        precision = self.integer("report.precision", table.get("precision", 4))
-        if not 0 <= precision <= 15:
-            raise self.fail("report.precision", f"{precision} is not between 0 and 15 decimal places.")
+        precision = expect_number(table.get("precision", 4), "report.precision", low=0, high=15, whole=True)
         significant = table.get("significant")
         if significant is not None:
-            significant = self.integer("report.significant", significant)
-            if not 1 <= significant <= 15:
-                raise self.fail("report.significant", f"{significant} is not between 1 and 15 significant figures.")
+            significant = expect_number(significant, "report.significant", low=1, high=15, whole=True)
         carry = table.get("carry", "full")
         if carry not in ("full", "rounded"):
-            raise self.fail("report.carry", f"{carry!r} is not \"full\" or \"rounded\".")
+            raise SpecError(f"{carry!r} is not \"full\" or \"rounded\".", "report.carry")
         exact = table.get("exact", False)
         if not isinstance(exact, bool):
-            raise self.fail("report.exact", f"expected true or false, got {exact!r}.")
+            raise SpecError(f"expected true or false, got {exact!r}.", "report.exact")
         steps = table.get("steps")
         if steps is not None and steps != "all" and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
-            raise self.fail("report.steps", f"expected a whole number of steps or \"all\", got {steps!r}.")
-        rows_shown = self.integer("report.rows_shown", table.get("rows_shown", 10))
-        if rows_shown < 1:
-            raise self.fail("report.rows_shown", f"{rows_shown} rows: show at least 1.")
+            raise SpecError(f"expected a whole number of steps or \"all\", got {steps!r}.", "report.steps")
+        rows_shown = expect_number(table.get("rows_shown", 10), "report.rows_shown", low=1, whole=True)
         names = table.get("names", {})
-        if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
-            raise self.fail("report.names", "expected a table of name = 'LaTeX' pairs.")
+        if not isinstance(names, dict):
+            raise SpecError("expected a table of name = 'LaTeX' pairs.", "report.names")
+        for name, tex in names.items():
+            check_latex(name, tex, f"report.names.{name}")
         overrides = table.get("overrides", {})
-        if not isinstance(overrides, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in overrides.values()):
-            raise self.fail("report.overrides", "expected a table of name = decimal places pairs.")
+        if not isinstance(overrides, dict):
+            raise SpecError("expected a table of name = decimal places pairs.", "report.overrides")
+        for name, places in overrides.items():
+            expect_number(places, f"report.overrides.{name}", low=0, high=15, whole=True)
         notes = table.get("notes", self.spec.get("notes", ""))
         derivations = table.get("derivations")
         if derivations is not None and derivations not in ("full", "summary", "off"):
-            raise self.fail("report.derivations", f"{derivations!r} is not \"full\", \"summary\" or \"off\".")
+            raise SpecError(f"{derivations!r} is not \"full\", \"summary\" or \"off\".", "report.derivations")
         return ReportSettings(precision=precision, significant=significant, carry=carry, exact=exact,
                               steps=steps, rows_shown=rows_shown, names=dict(names), notes=notes,
                               overrides=dict(overrides), derivations=derivations)
+
+
+def fraction(text: str, field: str) -> Fraction:
+    """A number written as a fraction in quotes, "1/4"; a zero denominator is refused."""
+    try:
+        return Fraction(text.replace(" ", ""))
+    except ZeroDivisionError:
+        raise SpecError(f"{text!r} divides by zero; give a number such as \"1/4\".", field) from None
+
+
+def check_exact(nodes) -> None:
+    """With exact = true every node must have an exact value at fractions."""
+    for name, expr in nodes.items():
+        culprit = not_rational(expr)
+        if culprit:
+            raise SpecError(f"exact = true needs every value to be a fraction, and {culprit} of a fraction is not "
+                            f"one; set exact = false (carry = \"rounded\" holds each value as shown).",
+                            f"model.nodes.{name}")
+
+
+def unused(graph) -> list[tuple[str, str]]:
+    """(field, message) for each input, target, parameter or node the loss does not depend on."""
+    needed = set(graph.loss)
+    for name, expr in reversed(graph.nodes):
+        if name in needed:
+            needed |= {s.name for s in expr.free_symbols}
+    fields = [*((n, "model.inputs") for n in graph.inputs), *((n, "model.targets") for n in graph.targets),
+              *((n, f"params.{n}") for n in graph.params), *((n, f"model.nodes.{n}") for n in graph.node_names)]
+    return [(field, f"{name!r} is not used by the loss; remove it or use it.")
+            for name, field in fields if name not in needed]

@@ -14,7 +14,8 @@ from .numformat import number_format
 from ..model.graph import symbol
 from . import formats
 from .formats import Format
-from .worked import Line, Worked, latex_name
+from ..model.names import latex_name
+from .worked import Line, Worked
 
 FULL_TABLE_ROWS = 20
 SUMMARY_STEPS = 100

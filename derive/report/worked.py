@@ -10,6 +10,7 @@ import sympy
 from ..engine.derivation import delta_symbol, local_symbol
 from .slots import Template, symbolic, template
 from ..model.graph import symbol
+from ..model.names import latex_name
 from .numformat import NumberFormat, number_format
 from ..engine.optimizers import ETA, GRAD, THETA, T
 
@@ -21,16 +22,6 @@ def primed(tex: str) -> str:
     """The updated value's name: w_{1}', or {w^{(1)}_{11}}' where a prime would be a second superscript."""
     return f"{{{tex}}}'" if "^" in tex else f"{tex}'"
 
-
-def latex_name(name: str, names: Mapping[str, str]) -> str:
-    """A name's LaTeX: the spec's [report.names], else SymPy's convention (w1 -> w_{1}, eta -> \\eta),
-    with multi-letter plain names set upright-italic as one word (AD -> \\mathit{AD})."""
-    if name in names:
-        return names[name]
-    tex = sympy.latex(sympy.Symbol(name))
-    if tex == name and len(name) > 1 and name.isalpha():
-        return rf"\mathit{{{name}}}"
-    return tex
 
 
 @dataclass(frozen=True)

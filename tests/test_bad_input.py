@@ -1,0 +1,131 @@
+"""Careless and hostile specs, each as found: exit code 2 and one line naming the file, the field
+and the fix, never a traceback or a silently wrong number."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import EXAMPLES
+
+import derive
+from derive.cli import main
+
+SEED_A = (EXAMPLES / "seed_a_linear_regression.toml").read_text()
+LAYERS = (EXAMPLES / "layers_three_four_one.toml").read_text()
+SEED_B = (EXAMPLES / "seed_b_straight_line.toml").read_text()
+ROWS = "[data]\ncsv = \"rows.csv\"\n\n[train]"
+
+
+def csv_spec(text: str = SEED_A) -> str:
+    return text.split("[data]")[0] + ROWS + text.split("[train]")[1]
+
+
+def node(old: str, new: str):
+    return lambda s: s.replace(old, new)
+
+
+YHAT = 'yhat = "w1*x1 + w2*x2 + b"'
+
+# (id, change to seed A (or another example), files written next to the spec, field and message)
+CASES = [
+    ("loss-listed-twice", node('loss = "L"', 'loss = ["L", "L"]'), {}, "model.loss: 'L' is listed twice"),
+    ("penalty-replaces-node-R", lambda s: s.replace('loss = "L"', 'loss = ["L", "R"]\npenalty = { kind = "l2", '
+                                                    'weight = 0.1 }').replace('L = "(yhat - y)**2"',
+                                                                              'L = "(yhat - y)**2"\nR = "w1**2"'),
+     {}, "model.nodes.R: the penalty makes a node 'R'; give yours another name."),
+    ("node-named-like-a-layer-node", lambda s: LAYERS.replace('L = "bce(h2_1, y)"', 'z1_1 = "x1"\nL = "bce(h2_1, y)"'),
+     {}, "model.nodes.z1_1: the layers already make a node 'z1_1'"),
+    ("w1-and-w_1", lambda s: s.replace("w2*x2", "w_1*x2").replace("w2 = -0.048", "w_1 = -0.048"), {},
+     "'w1' and 'w_1' both print as w_{1}"),
+    ("double-underscore", lambda s: s.replace("w2", "w__2"), {}, "'w__2' would print with a superscript"),
+    ("zero-denominator-data", node("x1 = [4, 2, 1, 3, 1, 6]", 'x1 = [4, 2, "1/0", 3, 1, 6]'), {},
+     "data.x1[2]: '1/0' divides by zero"),
+    ("zero-denominator-param", node("w1 = -0.017", 'w1 = "1/0"'), {}, "params.w1: '1/0' divides by zero"),
+    ("zero-denominator-rate", node("learning_rate = 0.05", 'learning_rate = "1/0"'), {},
+     "train.learning_rate: '1/0' divides by zero"),
+    ("overflowing-constant", node(YHAT, 'yhat = "w1*x1 + w2*x2 + b + 1e999"'), {},
+     "model.nodes.yhat: a number in the expression is too large"),
+    ("negative-seed", node("batch_size = 1", "batch_size = 1\nseed = -1"), {},
+     "train.seed: expected a whole number at least 0, got -1"),
+    ("schedule-kind-list", lambda s: s + '\n[train.schedule]\nkind = ["step"]\n', {},
+     "train.schedule.kind: expected a schedule's name such as \"step\", got ['step']"),
+    ("schedule-nan", lambda s: s + '\n[train.schedule]\nkind = "exponential"\ngamma = nan\n', {},
+     "train.schedule.gamma: nan is not a finite number"),
+    ("csv-is-a-folder", lambda s: csv_spec(s).replace('csv = "rows.csv"', 'csv = "."'), {},
+     "data.csv: . is a folder; give the CSV file's name."),
+    ("csv-not-utf8", csv_spec, {"rows.csv": b"x1,x2,y\n4,1,2\n\xe9,8,-14\n"},
+     "data.csv: rows.csv is not UTF-8 text; save it as CSV UTF-8."),
+    ("csv-duplicate-header", csv_spec, {"rows.csv": b"x1,x2,y,x1\n4,1,2,5\n"},
+     "data.csv: rows.csv has the column 'x1' twice in its header"),
+    ("csv-missing-value", csv_spec, {"rows.csv": b"x1,x2,y\n4,1,2\n2,,-14\n"},
+     "data.csv: rows.csv line 3, column 'x2': the value is missing"),
+    ("csv-blank-line-inside", csv_spec, {"rows.csv": b"x1,x2,y\n4,1,2\n\n2,8,-14\n"},
+     "data.csv: rows.csv line 3 is blank, with data after it"),
+    ("overrides-negative", lambda s: s + "overrides = { w1 = -5 }\n", {},
+     "report.overrides.w1: expected a whole number at least 0 and at most 15, got -5"),
+    ("momentum-nan", node("batch_size = 1", "batch_size = 1\nmomentum = nan"), {},
+     "train.momentum: nan is not a finite number"),
+    ("eps-inf", node("batch_size = 1", 'batch_size = 1\noptimizer = "adam"\neps = inf'), {},
+     "train.eps: inf is not a finite number"),
+    ("unknown-optimizer", node("batch_size = 1", 'batch_size = 1\noptimizer = "adamm"'), {},
+     "train.optimizer: 'adamm' is not a known optimiser. Did you mean 'adam'?"),
+    ("name-lambda", lambda s: s.replace("b = 0", "lambda = 0").replace("+ b", "+ lambda"), {},
+     "params.lambda: 'lambda' is a reserved word"),
+    ("name-None", lambda s: s.replace("b = 0", "None = 0").replace("+ b", "+ None"), {},
+     "params.None: 'None' is a reserved word"),
+    ("name-in", lambda s: s.replace('inputs = ["x1", "x2"]', 'inputs = ["in", "x2"]'), {},
+     "model.inputs: 'in' is a reserved word"),
+    ("name-micro-sign", lambda s: s.replace("b = 0", '"\u00b5" = 0').replace("+ b", "+ \u00b5"), {},
+     "is read as '\u03bc' in expressions (Unicode NFKC)"),
+    ("name-ligature", lambda s: s.replace("b = 0", '"\ufb01" = 0').replace("+ b", "+ \ufb01"), {},
+     "is read as 'fi' in expressions (Unicode NFKC)"),
+    ("names-input-file", lambda s: s + "\n[report.names]\nyhat = '\\input{/etc/hostname}'\n", {},
+     "report.names.yhat: \\input is not allowed in names"),
+    ("names-nul", lambda s: s + '\n[report.names]\nyhat = "y\\u00001\\u0000"\n', {},
+     "report.names.yhat: the character '\\x00' is not allowed in names"),
+    ("names-unbalanced", lambda s: s + "\n[report.names]\nyhat = '\\hat{y'\n", {},
+     "report.names.yhat: the braces in '\\\\hat{y' do not balance"),
+    ("exact-with-sigmoid", lambda s: SEED_B.replace('yhat = "m*x + c"', 'yhat = "sigmoid(m*x + c)"'), {},
+     "model.nodes.yhat: exact = true needs every value to be a fraction, and sigmoid of a fraction is not one"),
+]
+
+
+@pytest.mark.parametrize("name,change,files,message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_naming_file_and_field(tmp_path, capsys, name, change, files, message):
+    for file, content in files.items():
+        (tmp_path / file).write_bytes(content)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(change(SEED_A), encoding="utf-8")
+    assert main(["run", str(spec), "-o", str(tmp_path / "out.md")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not (tmp_path / "out.md").exists()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    assert captured.err.startswith(f"derive: {spec}: "), captured.err
+    assert message in captured.err, captured.err
+
+
+def test_csv_as_a_spreadsheet_writes_it_trains_like_inline_data(tmp_path):
+    # A byte-order mark, CRLF, quoted fields, spaces around values and trailing blank lines.
+    (tmp_path / "rows.csv").write_bytes('\ufeff"x1", x2 ,y\r\n"4", 1 , 2\r\n2,"8",-14\r\n\r\n  \r\n'.encode())
+    (tmp_path / "spec.toml").write_text(csv_spec())
+    trace = derive.load(tmp_path / "spec.toml").train()
+    assert [s.updated["w1"] for s in trace.steps][0] == pytest.approx(0.8294, abs=1e-12)  # the article's step 1
+    assert len(trace.steps) == 2
+
+
+def test_unused_parts_give_one_warning_line_each(tmp_path, capsys):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SEED_A.replace("b = 0", "b = 0\nc = 1").replace('L = "(yhat - y)**2"',
+                                                                    'L = "(yhat - y)**2"\nextra = "c*x1"'))
+    assert main(["run", str(spec), "-o", str(tmp_path / "out.md")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"derive: warning: {spec}: params.c: 'c' is not used by the loss; remove it or use it.",
+                   f"derive: warning: {spec}: model.nodes.extra: 'extra' is not used by the loss; remove it or use it."]
+
+
+def test_unicode_names_print_as_latex(tmp_path):
+    spec = tmp_path / "spec.toml"
+    text = SEED_A.replace('yhat = "', '"yhat" = "').replace("yhat", "\u0177")
+    spec.write_text(text.replace("b = 0", '"\u03b8" = 0').replace("+ b", "+ \u03b8"), encoding="utf-8")
+    report = derive.render(derive.load(spec).train(), "latex")
+    assert r"\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + \theta" in report
+    assert "\u03b8" not in report.split(r"\begin{document}")[1] and "\u0177" not in report
