@@ -1,22 +1,9 @@
-"""Shared fixtures and the switch that turns oracle skips into failures in CI."""
+"""Fixtures shared by the tests, and the --update-golden option. Plain helpers live in support.py."""
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-
-
-def require(tool: str, available: bool, reason: str) -> None:
-    """Skip with a visible reason when `tool` is missing, or fail when DERIVE_REQUIRE_ALL=1 (CI)."""
-    if available:
-        return
-    if os.environ.get("DERIVE_REQUIRE_ALL") == "1":
-        pytest.fail(f"{tool} is required in CI but missing: {reason}")
-    pytest.skip(f"{tool} is not installed: {reason}")
+from support import EXAMPLES
 
 
 @pytest.fixture
@@ -30,7 +17,7 @@ def example():
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
+    parser.addoption("--update-golden", action="store_true", help="rewrite examples/reports/ from the current output")
 
 
 @pytest.fixture

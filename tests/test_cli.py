@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from derive.cli import main
 
@@ -62,7 +62,7 @@ def test_help_explains_every_option():
 
 
 def test_ci_runs_the_readme_test_command_word_for_word():
-    from conftest import ROOT
+    from support import ROOT
 
     readme = (ROOT / "README.md").read_text()
     command = 'pip install ".[test]" && python -m pytest'

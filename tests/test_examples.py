@@ -7,7 +7,7 @@ import tomllib
 import pytest
 import sympy
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 
 def test_every_example_spec_has_a_test_here():
@@ -117,7 +117,7 @@ def test_seed_a_with_adam_first_step_moves_each_weight_by_the_learning_rate(exam
 def test_optimiser_examples_match_torch(name):
     from torch_oracle import compare_with_torch, torch
 
-    from conftest import require
+    from support import require
 
     require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
     # Everything below is read from the example file itself, not from derive's reading of it.
@@ -156,7 +156,7 @@ def test_logistic_regression_first_step_by_hand(example):
 def test_softmax_example_matches_torch_cross_entropy(example):
     from torch_oracle import torch
 
-    from conftest import require
+    from support import require
 
     require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
     problem = example("softmax_three_classes.toml")

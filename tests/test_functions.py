@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import ROOT, require
+from support import ROOT, require
 from torch_oracle import torch
 
 import derive

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, require
+from support import EXAMPLES, require
 
 from derive.cli import main
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, require
+from support import EXAMPLES, require
 from torch_oracle import torch
 
 import derive

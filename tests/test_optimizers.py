@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import require
+from support import require
 from networks import random_network
 from torch_oracle import compare_with_torch, torch
 

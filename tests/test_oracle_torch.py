@@ -1,11 +1,10 @@
 """Every step of random small networks matches PyTorch autograd and torch.optim.SGD in float64."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from conftest import require
+from support import require
 from networks import CASES, random_network
 
 import derive
@@ -37,6 +36,6 @@ def test_relu_at_exactly_zero_follows_torch():
     assert kink.gradients["w"] == w0.grad.item() == 0.0
 
 
-def test_ci_requires_the_oracle():
-    if os.environ.get("DERIVE_REQUIRE_ALL") == "1":
-        assert torch is not None and torch.__version__.startswith("2.13.0")
+def test_the_oracle_is_torch_2_13():
+    require("torch", torch is not None, "pip install torch==2.13.0 to run the PyTorch oracle")
+    assert torch.__version__.startswith("2.13.0"), torch.__version__

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from derive import api
 from derive.cli import main

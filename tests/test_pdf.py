@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import require
+from support import require
 
 from derive.errors import DeriveError
 from derive.output import OutputFile

@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from conftest import ROOT, require
+from support import ROOT, require
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PACKAGE = ROOT / "derive"
@@ -84,3 +84,17 @@ def test_imports_point_from_model_to_engine_to_report(layer):
             if parts[0] == "derive" and len(parts) > 1 and parts[1] in forbidden:
                 wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not wrong, "\n".join(wrong)
+
+
+TESTS = ROOT / "tests"
+
+
+@pytest.mark.parametrize("path", sorted(TESTS.glob("*.py")), ids=lambda p: p.name)
+def test_tests_import_helpers_from_a_plain_module_and_time_nothing(path):
+    """Helpers come from support.py, not conftest (pytest loads conftest itself); no test reads a clock."""
+    names = imports_of(path)
+    assert not {n for n in names if n.split(".")[0] == "conftest"}, "import helpers from support, not conftest"
+    clocks = {"time.time", "time.perf_counter", "time.monotonic", "time.process_time", "timeit"}
+    used = {f"{node.value.id}.{node.attr}" for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    assert not (used | names) & clocks, "speed is measured in benchmarks/, never asserted in tests"

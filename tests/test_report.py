@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 
 from arithmetic import check_row, equation_rows
-from conftest import EXAMPLES, ROOT, require
+from support import EXAMPLES, ROOT, assert_matches_golden, require
 
 import derive
 from derive.cli import main
 
-GOLDEN = Path(__file__).parent / "golden"
-SEEDS = ["seed_a_linear_regression", "seed_b_straight_line", "seed_c_relu_sigmoid_network"]
 ALL_EXAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
 
 
@@ -247,18 +245,6 @@ def test_user_step_template_tests_the_step_number(tmp_path, capsys):
     assert out.index("FIRST STEP") < out.index("## Step 1 ") < out.index("## Step 2 ") < out.index("LATE STEP")
 
 
-@pytest.mark.parametrize("name", SEEDS)
-@pytest.mark.parametrize("fmt,suffix", [("markdown", "md"), ("latex", "tex")])
-def test_golden_reports(name, fmt, suffix, request):
-    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), fmt)
-    golden = GOLDEN / f"{name}.{suffix}"
-    if request.config.getoption("--update-golden"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(document)
-    assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden and review the diff"
-    assert document == golden.read_text()
-
-
 def test_plain_install_runs_from_any_directory(tmp_path):
     target = tmp_path / "site"
     # Built as `pip install .` builds it: in an isolated environment with pyproject's build requirements,
@@ -291,12 +277,8 @@ def test_per_quantity_decimals_override():
 
 
 @pytest.mark.parametrize("name", ALL_EXAMPLES)
-def test_example_reports_are_current(name, request):
-    """Every example ships its worked solution, examples/reports/<name>.md, as derive renders it now."""
-    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), "markdown")
-    shipped = EXAMPLES / "reports" / f"{name}.md"
-    if request.config.getoption("--update-golden"):
-        shipped.parent.mkdir(exist_ok=True)
-        shipped.write_text(document)
-    assert shipped.exists(), f"no {shipped.name}: run pytest --update-golden and review the diff"
-    assert document == shipped.read_text()
+@pytest.mark.parametrize("fmt,suffix", [("markdown", "md"), ("latex", "tex")])
+def test_shipped_reports_are_current(name, fmt, suffix, request):
+    """Every example ships its worked solution, examples/reports/<name>.md and .tex, as derive renders it now."""
+    document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), fmt)
+    assert_matches_golden(document, EXAMPLES / "reports" / f"{name}.{suffix}", request.config.getoption("--update-golden"))

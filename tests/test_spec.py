@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from derive.cli import main
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 from networks import random_network
 
 import derive
