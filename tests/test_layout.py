@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 
 import derive
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 
 def with_report(problem, **changes):
