@@ -60,6 +60,21 @@ def parser() -> argparse.ArgumentParser:
                        help="answers must show at least N significant figures (default 2)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show Python tracebacks for errors")
+    sheet = commands.add_parser("exercise", help="write a worksheet with numbered blanks, its answers template and key",
+                                description="Write the problem as the report states it, with a numbered blank for "
+                                            "each quantity [exercise] asks for (default: values, loss, gradients "
+                                            "and updates of step 1).")
+    sheet.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    sheet.add_argument("--format", choices=("markdown", "latex"), default="markdown",
+                       help="markdown (default) or latex (answer boxes)")
+    sheet.add_argument("-o", "--output", metavar="FILE", help="write the worksheet to FILE instead of printing it")
+    sheet.add_argument("--pdf", metavar="FILE", help="also build the worksheet as a PDF (needs pdflatex)")
+    sheet.add_argument("--answers-template", metavar="FILE",
+                       help="write the TOML answers file the student fills in (blanks are \"\")")
+    sheet.add_argument("--key", metavar="FILE", help="write the answer key (in --format) to FILE")
+    sheet.add_argument("--key-pdf", metavar="FILE", help="build the answer key as a PDF")
+    sheet.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show Python tracebacks for errors")
     return top
 
 
@@ -137,7 +152,33 @@ def check(args) -> int:
     return 1 if any(v.status in ("wrong", "imprecise") for r in results for v in r.verdicts) else 0
 
 
-COMMANDS = {"run": run, "check": check}
+def exercise(args) -> int:
+    from .grading.exercise import worksheet_for
+
+    with contextlib.ExitStack() as stack:
+        output, pdf, template, key, key_pdf = open_outputs(
+            stack, ("-o", args.output), ("--pdf", args.pdf), ("--answers-template", args.answers_template),
+            ("--key", args.key), ("--key-pdf", args.key_pdf))
+        sheet = worksheet_for(args.spec, api.load(args.spec))
+        if pdf:
+            build_pdf("".join(sheet.render("latex")), pdf)
+        if key_pdf:
+            build_pdf("".join(sheet.render("latex", key=True)), key_pdf)
+        if template:
+            template.write_text([sheet.answers_template()])
+        if key:
+            key.write_text(sheet.render(args.format, key=True))
+        if output:
+            output.write_text(sheet.render(args.format))
+        elif not (pdf or template or key or key_pdf):
+            write_stdout(sheet.render(args.format))
+        for finished in (pdf, key_pdf, template, key, output):
+            if finished:
+                finished.commit()
+    return 0
+
+
+COMMANDS = {"run": run, "check": check, "exercise": exercise}
 
 
 def entry() -> None:

@@ -9,13 +9,13 @@ from ..errors import SpecError
 from ..report.worked import Worked
 from .answers import Answer, AnswersFile
 from .digits import Given, agrees, exact, leading_place
+from .lines import working_lines
 from .own import OwnNumbers
 from .replay import carried_run, until, value_of
 from .settings import CheckSettings
 
 STATUSES = ("correct", "wrong", "follows", "imprecise")
 HAND_ROWS = 1000  # rows a student works by hand at most: beyond, no run carrying rounded digits is made
-SHOWN_ROWS = 10  # a mean over more rows than this has no line of working
 
 
 @dataclass(frozen=True)
@@ -173,41 +173,8 @@ class Checker:
 
     def working_of(self, step) -> dict[str, tuple[str, ...]]:
         if step.step not in self._working:
-            self._working[step.step] = self.working(step)
+            self._working[step.step] = working_lines(self.worked, self.trace, step)
         return self._working[step.step]
-
-    def working(self, step) -> dict[str, tuple[str, ...]]:
-        """The report's line for each quantity of a step, with the true numbers."""
-        worked, graph = self.worked, self.problem.graph
-        lines: dict[str, tuple[str, ...]] = {}
-        values = worked.row_values(step, step.rows[0], 0)  # in a batch, the first row's working stands for the rest
-        for line, name in zip(worked.lines_forward(values), [n for n in graph.node_names if n not in graph.loss]):
-            lines[f"values.{name}"] = line.parts
-        for line, name in zip(worked.lines_loss(values), graph.loss):
-            lines[f"values.{name}"] = lines["loss"] = line.parts
-        for line, (node, parent) in zip(worked.lines_local(values), self.compiled.derivation.edges):
-            lines[f"local.{node}/{parent}"] = line.parts
-        chain = worked.lines_chain(values)
-        with_lines = [n for n in reversed(graph.node_names) if n in worked.delta]
-        for line, name in zip(chain, with_lines):
-            lines[f"deltas.{name}"] = line.parts
-        for line, p in zip(chain[len(with_lines):], graph.params):
-            lines[f"gradients.{p}"] = line.parts
-        if len(step.rows) > SHOWN_ROWS:
-            for quantity in ("loss", *(f"gradients.{p}" for p in graph.params)):
-                lines.pop(quantity, None)
-        elif len(step.rows) > 1:
-            mean = worked.lines_mean(step)
-            lines["loss"] = mean[0].parts
-            for line, p in zip(mean[1:], graph.params):
-                lines[f"gradients.{p}"] = line.parts
-        previous = self.trace.steps[step.step - 2].state if step.step > 1 else None
-        for p, update in worked.lines_update(step, previous):
-            if update:
-                lines[f"updated.{p}"] = update[-1].parts
-        return lines
-
-
 class _Lazy:
     """A value computed when first asked for."""
 
