@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 import derive
 from derive.cli import main
