@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXAMPLES, require
+from support import EXAMPLES, require
 
 from derive.cli import main
 
