@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, require
+from support import EXAMPLES, ROOT, require
 
 import derive
 from derive.jupyter import cell_arguments, run_cell
