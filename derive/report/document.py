@@ -15,6 +15,7 @@ from ..model.graph import symbol
 from . import formats
 from .formats import Format
 from ..model.names import latex_name
+from .notes import RunNotes, epoch_bounds, improvements
 from .worked import Line, Worked
 
 FULL_TABLE_ROWS = 20
@@ -325,7 +326,7 @@ class Report:
             epochs = self.epoch_rows()
         return {"header": header, "steps": (self.summary_row(i) for i in picks), "epochs": epochs,
                 "sampled": n > SUMMARY_STEPS, "n_steps": n, "n_picked": len(picks), "edge": SAMPLE_EDGE,
-                "stride": stride, "n_epochs": len(self.epoch_bounds()) if epochs else 0,
+                "stride": stride, "n_epochs": len(epoch_bounds(self.trace)) if epochs else 0,
                 "n_epoch_rows": len(epochs) if epochs else 0}
 
     def summary_row(self, index: int) -> dict:
@@ -336,18 +337,9 @@ class Report:
                 "loss": self.num(trace.losses[index]),
                 "params": [self.num(v) for v in trace.updated[index].tolist()]}
 
-    def epoch_bounds(self) -> list[tuple[int, int, int]]:
-        """(epoch, first step index, last step index) for every epoch that has steps."""
-        epochs = self.trace.epochs
-        if not len(epochs):
-            return []
-        starts = [0, *(np.flatnonzero(np.diff(epochs)) + 1).tolist()]
-        ends = [*(s - 1 for s in starts[1:]), len(epochs) - 1]
-        return [(int(epochs[a]), a, b) for a, b in zip(starts, ends)]
-
     def epoch_rows(self) -> list[dict]:
         trace = self.trace
-        bounds = self.epoch_bounds()
+        bounds = epoch_bounds(self.trace)
         if len(bounds) > SUMMARY_STEPS:
             stride = len(bounds) / SUMMARY_STEPS
             bounds = [bounds[int(k * stride)] for k in range(SUMMARY_STEPS)] + [bounds[-1]]
@@ -355,30 +347,9 @@ class Report:
                  "params": [self.num(v) for v in trace.updated[b].tolist()]} for e, a, b in bounds]
 
     def diagnostics(self) -> list[dict]:
-        """What went wrong in training, as facts; the templates say it in words (`kind` picks the note)."""
-        trace, notes = self.trace, []
-        losses = np.asarray(trace.losses, dtype=float)
-        sizes = np.abs(np.asarray(trace.updated, dtype=float)).max(axis=1) if len(losses) else losses
-        start_size = max(abs(float(v)) for v in self.problem.initial.values()) if self.problem.initial else 0.0
-
-        def text(value) -> Markup:
-            return Markup(self.numbers.text(value))
-
-        for epoch, a, b in self.epoch_bounds():
-            worst = a + int(np.argmax(losses[a:b + 1]))
-            grown = a + int(np.argmax(sizes[a:b + 1]))
-            # Losses of single rows differ anyway; growth counts when the parameters blow up too.
-            if losses[a] > 0 and losses[worst] > 10 * losses[a] and sizes[grown] > 10 * (start_size + 1):
-                notes.append({"kind": "overshoot", "epoch": epoch, "first_step": a + 1, "first_loss": text(losses[a]),
-                              "worst_step": worst + 1, "worst_loss": text(losses[worst]),
-                              "start_size": text(start_size), "size": text(sizes[grown]),
-                              "rate": text(self.trace.compiled.schedule(1)),
-                              "smaller_rate": text(float(self.trace.compiled.schedule(1)) / 10)})
-                break
-        if trace.diverged:
-            d = trace.diverged
-            notes.append({"kind": "diverged", "step": d["step"], "quantity": d["quantity"], "nan": d["value"] == "nan"})
-        return notes
+        """What happened in this run, as facts; the templates say it in words (`kind` picks the note)."""
+        return RunNotes(self.trace, lambda name: Markup(self.fmt.inline_math(self.tex(name))),
+                        lambda value: Markup(self.numbers.text(value))).notes()
 
     def progress(self) -> dict:
         """Loss per step (or per epoch for long runs) for the training-progress chart."""
@@ -388,7 +359,7 @@ class Report:
             points = [(i + 1, float(trace.losses[i])) for i in range(n)]
             axis = "step"
         else:
-            bounds = self.epoch_bounds()
+            bounds = epoch_bounds(self.trace)
             if len(bounds) >= 5:
                 stride = max(1, len(bounds) // 200)
                 points = [(e, float(sum(trace.losses[a:b + 1]) / (b + 1 - a))) for e, a, b in bounds[::stride]]
@@ -402,11 +373,6 @@ class Report:
         return {"axis": axis, "log": log,
                 "points": [{"x": x, "y": Markup(f"{y:.6g}")} for x, y in points if np.isfinite(y)]}
 
-    def improve(self) -> list[str]:
-        """The levers the articles end with that apply to this run, by name; the templates say them."""
-        losses = np.asarray(self.trace.losses, dtype=float)
-        worse = self.trace.diverged or (len(losses) > 1 and losses[-1] > losses[0])
-        tips = ["smaller_rate" if worse else "more_epochs"]
-        if self.problem.training.batch_size == 1:
-            tips.append("larger_batch")
-        return [*tips, "shuffle", "optimizers"]
+    def improve(self) -> list[dict]:
+        """The levers the articles end with that this spec does not already pull; the templates say them."""
+        return improvements(self.trace)

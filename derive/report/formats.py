@@ -44,6 +44,7 @@ class Format:
     fill: Callable[[str, list[str]], str] = fill  # a layout and a step's numbers -> the step
     # Adds what the format's document shows beyond the worked solution: (report, env, context) -> None.
     extend: Callable | None = None
+    inline: Callable[[str], str] | None = None  # TeX to inline math, where delimiters are not enough
 
     @property
     def folder(self) -> str:
@@ -54,6 +55,8 @@ class Format:
         return f"{block}.{self.suffix}.j2"
 
     def inline_math(self, tex: str) -> str:
+        if self.inline is not None:
+            return self.inline(tex)
         left, right = self.math
         return f"{left}{tex}{right}"
 
@@ -73,18 +76,31 @@ class Format:
         if user_dir is not None:
             user = Path(user_dir)
             loaders.insert(0, jinja2.FileSystemLoader(str(user / self.folder if (user / self.folder).is_dir() else user)))
+        env = self._environment(loaders, self.jinja)
+        env.filters.update(self.filters)
+        # The equations macro is loaded once and shared by every block template.
+        env.globals["equations"] = env.get_template(self.template("equations")).module.equations
+        env.globals["prose"] = self.prose(user_dir)
+        if user_dir is None:
+            _COMPILED[self.name] = env
+        return env
+
+    def prose(self, user_dir: str | Path | None = None):
+        """The words of the notes and the advice (templates/notes.j2, shared by every format, with
+        Jinja's own delimiters): its macros `note` and `tip` give one sentence each in this format."""
+        loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("derive.report", "templates")]
+        if user_dir is not None:
+            loaders.insert(0, jinja2.FileSystemLoader(str(user_dir)))
+        return self._environment(loaders, {}).get_template("notes.j2").module
+
+    def _environment(self, loaders: list, options: dict) -> jinja2.Environment:
         escape = self.escape
         env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-            finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))), **self.jinja)
+            finalize=lambda value: value if isinstance(value, Markup) else Markup(escape(str(value))), **options)
         env.filters["code"] = lambda text: Markup(self.code(str(text)))
-        env.filters.update(self.filters)
         env.filters["count"] = lambda number: f"{number:,}"
-        # The equations macro is loaded once and shared by every block template.
-        env.globals["equations"] = env.get_template(self.template("equations")).module.equations
-        if user_dir is None:
-            _COMPILED[self.name] = env
         return env
 
 
@@ -105,7 +121,7 @@ HTML = Format(
     name="html", suffix="html", escape=html.escape_html, math=("", ""), numbers_in_math=False, width=110,
     code=lambda text: f"<code>{html.escape_html(text)}</code>",
     filters={"math": html.math_filter, "display_math": html.display_filter},
-    layout=html.layout, fill=html.fill, extend=html.extend)
+    layout=html.layout, fill=html.fill, extend=html.extend, inline=html.math_filter)
 
 FORMATS: dict[str, Format] = {f.name: f for f in (MARKDOWN, LATEX, HTML)}
 
