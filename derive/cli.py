@@ -47,7 +47,10 @@ def parser() -> argparse.ArgumentParser:
                                             "error, and show the right working for wrong ones. Exit code 0 when "
                                             "nothing is wrong, 1 when something is, 2 when a file cannot be used.")
     check.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
-    check.add_argument("answers", metavar="ANSWERS", nargs="+", help="answers files (TOML, [[steps]] tables)")
+    check.add_argument("answers", metavar="ANSWERS", nargs="+",
+                       help="answers files (TOML, [[steps]] tables), or folders of them")
+    check.add_argument("--roster", metavar="ROSTER",
+                       help="mark each student against their own variant ([variants]); a CSV with an id column")
     check.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                        help="text (default) for a terminal, markdown, or json")
     check.add_argument("--csv", metavar="FILE", help="also write a gradebook: one row per answers file")
@@ -75,6 +78,17 @@ def parser() -> argparse.ArgumentParser:
     sheet.add_argument("--key-pdf", metavar="FILE", help="build the answer key as a PDF")
     sheet.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show Python tracebacks for errors")
+    variants = commands.add_parser("variants", help="write each student's own worksheet, answers template and solution",
+                                   description="Draw each student's numbers as [variants] says, from the course salt "
+                                               "and the student's id, and write DIR/<id>/worksheet.md, answers.toml "
+                                               "and solution.md, and DIR/key.csv.")
+    variants.add_argument("spec", metavar="SPEC", help="the problem spec (TOML) with a [variants] table")
+    variants.add_argument("--roster", metavar="ROSTER", required=True, help="a CSV with an id column")
+    variants.add_argument("--out", metavar="DIR", required=True, help="the folder to write into")
+    variants.add_argument("--jobs", metavar="N", type=int, default=1, help="students made on N processes (default 1)")
+    variants.add_argument("--pdf", action="store_true", help="also build worksheet.pdf and solution.pdf (needs pdflatex)")
+    variants.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show Python tracebacks for errors")
     return top
 
 
@@ -140,9 +154,15 @@ def check(args) -> int:
         problem = api.load(args.spec)
         settings = read_check(args.spec, tolerance=args.tolerance, relative=args.relative, decimals=args.decimals,
                               significant=args.significant)
-        results = mark(problem, args.answers, settings)
+        if args.roster:
+            from .grading.classroom import mark_class, read_roster
+
+            results = mark_class(args.spec, read_roster(args.roster), args.answers, settings)
+        else:
+            results = mark(problem, args.answers, settings)
         if args.format == "json":
-            write_stdout([marking.as_json(results, several=len(args.answers) > 1 or Path(args.answers[0]).is_dir())])
+            several = bool(args.roster) or len(args.answers) > 1 or Path(args.answers[0]).is_dir()
+            write_stdout([marking.as_json(results, several=several)])
         else:
             render = marking.as_markdown if args.format == "markdown" else marking.as_text
             write_stdout(render(result) for result in results)
@@ -178,7 +198,21 @@ def exercise(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "check": check, "exercise": exercise}
+def variants(args) -> int:
+    from .grading.classroom import make_class, read_roster
+
+    if args.jobs < 1:
+        raise SpecError(f"--jobs: {args.jobs} is below 1; give the number of processes to use.")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out}: is not a folder; give a folder (it is created if missing).")
+    api.load(args.spec)
+    rows = make_class(args.spec, read_roster(args.roster), out, args.jobs, args.pdf)
+    print(f"derive: {len(rows)} students written to {out} (key: {out / 'key.csv'})", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": run, "check": check, "exercise": exercise, "variants": variants}
 
 
 def entry() -> None:

@@ -47,6 +47,7 @@ class Result:
     student: str
     verdicts: list
     roster: dict = field(default_factory=dict)
+    max_score: float | None = None  # the worksheet's total, when marking a class; else what was answered
 
 
 def _number(value) -> str:
@@ -68,12 +69,12 @@ def _json(value):
     return number if number == number and abs(number) != float("inf") else str(value)
 
 
-def summary(verdicts) -> dict:
+def summary(verdicts, max_score: float | None = None) -> dict:
     counts = {status: 0 for status in STATUSES}
     for v in verdicts:
         counts[v.status] += 1
     counts["score"] = _points(sum(v.score for v in verdicts))
-    counts["max_score"] = _points(sum(v.points for v in verdicts))
+    counts["max_score"] = _points(sum(v.points for v in verdicts) if max_score is None else max_score)
     return counts
 
 
@@ -93,6 +94,8 @@ def _counts_line(counts: dict) -> str:
 
 
 def as_text(result: Result) -> str:
+    if not result.file:
+        return f"{result.student}: no answers file\n"
     lines = [f"{result.file}:" if result.student in (None, "", _stem(result.file)) else f"{result.file} ({result.student}):"]
     for v in result.verdicts:
         line = f"  step {v.step}  {v.quantity:<16} {STATUS_MARK[v.status]} {v.status:<9} given {_number(v.given)}"
@@ -105,7 +108,7 @@ def as_text(result: Result) -> str:
         lines.append(line)
         if v.status == "wrong" and v.working:
             lines.append("      working: " + " = ".join(plain(p) for p in v.working))
-    lines.append("  " + _counts_line(summary(result.verdicts)))
+    lines.append("  " + _counts_line(summary(result.verdicts, result.max_score)))
     return "\n".join(lines) + "\n"
 
 
@@ -119,24 +122,24 @@ def as_markdown(result: Result) -> str:
     for v in result.verdicts:
         if v.status == "wrong" and v.working:
             out += [f"Step {v.step}, `{v.quantity}`: the working is", "$$", " = ".join(v.working), "$$", ""]
-    out.append(_counts_line(summary(result.verdicts)) + ".")
+    out.append(_counts_line(summary(result.verdicts, result.max_score)) + ".")
     return "\n".join(out) + "\n\n"
 
 
-def as_dict(verdicts) -> dict:
+def as_dict(verdicts, max_score: float | None = None) -> dict:
     return {"verdicts": [{"step": v.step, "quantity": v.quantity, "given": _json(v.given), "expected": _json(v.expected),
                           "status": v.status, "points": _points(v.points), "score": _points(v.score),
                           **({"own": _json(v.own)} if v.status == "follows" else {}),
                           **({"required": v.required} if v.status == "imprecise" else {}),
                           **({"working": " = ".join(v.working)} if v.status == "wrong" else {})}
                          for v in verdicts],
-            "summary": summary(verdicts)}
+            "summary": summary(verdicts, max_score)}
 
 
 def as_json(results: list[Result], several: bool = False) -> str:
     if len(results) == 1 and not several:
-        return json.dumps(as_dict(results[0].verdicts), indent=1) + "\n"
-    return json.dumps({"files": [{"file": r.file, "student": r.student, **as_dict(r.verdicts)} for r in results]},
+        return json.dumps(as_dict(results[0].verdicts, results[0].max_score), indent=1) + "\n"
+    return json.dumps({"files": [{"file": r.file, "student": r.student, **as_dict(r.verdicts, r.max_score)} for r in results]},
                       indent=1) + "\n"
 
 
@@ -150,7 +153,7 @@ def gradebook(results: list[Result]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", *extra, "file", *GRADEBOOK])
     for r in results:
-        counts = summary(r.verdicts)
+        counts = summary(r.verdicts, r.max_score)
         writer.writerow([r.student, *(r.roster.get(k, "") for k in extra), r.file,
                          *(counts[k] for k in GRADEBOOK[:-1]), first_wrong_step(r.verdicts) or ""])
     return buffer.getvalue()

@@ -51,6 +51,11 @@ def loads(text: str, name: str = "<spec>", base: Path | None = None) -> Problem:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"not valid TOML ({exc}); fix the line it names.", source=name) from None
+    return load_table(spec, name, base)
+
+
+def load_table(spec: dict, name: str = "<spec>", base: Path | None = None) -> Problem:
+    """Build a Problem from a spec already read into tables (one student's variant of a spec)."""
     return _Reader(spec, name, base or Path(".")).problem()
 
 
