@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import SpecError, closest
 from .digits import Given, read_number
+from .formulas import Formula, read_formulas
 
 GROUPS = ("values", "local", "deltas", "gradients", "updated", "state")
 STEP_KEYS = ("step", "loss", *GROUPS)
@@ -31,6 +32,7 @@ class AnswersFile:
     path: str
     student: str | None
     answers: tuple[Answer, ...]
+    formulas: tuple[Formula, ...] = ()  # [formulas]: derivatives written as expressions
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Layout:
     batch: int
     steps_per_epoch: int
     n_steps: int
+    columns: tuple[str, ...] = ()  # inputs and targets, which formulas may use
 
     @classmethod
     def of(cls, compiled) -> Layout:
@@ -55,7 +58,7 @@ class Layout:
         per_epoch = math.ceil(n / batch)
         return cls(problem.graph.node_names, tuple(f"{a}/{b}" for a, b in compiled.derivation.edges),
                    problem.graph.params, compiled.stepper.rule.state, n, batch, per_epoch,
-                   per_epoch * problem.training.epochs)
+                   per_epoch * problem.training.epochs, problem.graph.columns)
 
     def rows(self, step: int) -> int:
         """How many rows step `step` (1-based) averages over."""
@@ -97,14 +100,16 @@ def read_answers(path: str | Path, layout: Layout) -> AnswersFile:
         raise SpecError(f"{path}: cannot be read ({exc.__class__.__name__}); give a UTF-8 TOML file.") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc}); fix the line it names.") from None
-    extra = set(data) - {"steps", "student"}
+    extra = set(data) - {"steps", "student", "formulas"}
     if extra:
-        raise SpecError(f"{path}: {sorted(extra)[0]}: unknown key; answers go in [[steps]] tables (and student = \"id\").")
+        raise SpecError(f"{path}: {sorted(extra)[0]}: unknown key; answers go in [[steps]] tables and [formulas] "
+                        f"(and student = \"id\").")
     student = data.get("student")
     if student is not None and (not isinstance(student, str) or not student.strip()):
         raise SpecError(f"{path}: student: expected the student's id in quotes, got {student!r}.")
-    steps = data.get("steps")
-    if not isinstance(steps, list) or not steps or not all(isinstance(t, dict) for t in steps):
+    formulas = read_formulas(str(path), data["formulas"], layout) if "formulas" in data else ()
+    steps = data.get("steps", [] if formulas else None)
+    if not isinstance(steps, list) or not (steps or formulas) or not all(isinstance(t, dict) for t in steps):
         raise SpecError(f"{path}: steps: expected [[steps]] tables, one per step answered, each with step = N.")
     answers, seen = [], {}
     for position, table in enumerate(steps, start=1):
@@ -122,7 +127,7 @@ def read_answers(path: str | Path, layout: Layout) -> AnswersFile:
                             f"put its answers in one table.")
         seen[step] = position
         answers.extend(_step_answers(f"{path}: step {step}", step, table, layout))
-    return AnswersFile(str(path), student.strip() if student else None, tuple(answers))
+    return AnswersFile(str(path), student.strip() if student else None, tuple(answers), formulas)
 
 
 def _step_answers(where: str, step: int, table: dict, layout: Layout) -> list[Answer]:

@@ -24,9 +24,9 @@ class Verdict:
     `working` the correct line of working (LaTeX pieces joined by '='); `required` the precision
     an imprecise answer lacked; `score` the points earned of `points`."""
 
-    step: int
+    step: int | None  # None for a formula
     quantity: str
-    given: Given | tuple[Given, ...]
+    given: Given | tuple[Given, ...] | str
     expected: object
     status: str
     own: object = None
@@ -34,6 +34,7 @@ class Verdict:
     required: str = ""
     points: float = 1.0
     score: float = 0.0
+    derivation: tuple[str, ...] = ()  # a wrong formula: the rule-by-rule derivation, one line a step
 
 
 class Checker:

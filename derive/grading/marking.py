@@ -6,7 +6,8 @@ from pathlib import Path
 from .. import api
 from ..errors import SpecError
 from .answers import Layout, answer_files, read_answers
-from .marker import Checker
+from .formulas import FormulaMarker
+from .marker import Checker, Verdict
 from .settings import CheckSettings
 from .verdicts import Result
 
@@ -17,7 +18,15 @@ def mark(problem, paths, settings: CheckSettings) -> list[Result]:
     layout = Layout.of(compiled)
     files = [read_answers(path, layout) for path in answer_files(paths)]
     checker = Checker(compiled, settings, _last_step(files))
-    return [Result(f.path, f.student or Path(f.path).stem, _checked(checker, f)) for f in files]
+    formulas = FormulaMarker(compiled) if any(f.formulas for f in files) else None
+    return [Result(f.path, f.student or Path(f.path).stem,
+                   (_formulas(formulas, f.formulas, settings) if f.formulas else []) + _checked(checker, f))
+            for f in files]
+
+
+def _formulas(marker: FormulaMarker, formulas, settings) -> list[Verdict]:
+    return [Verdict(None, m.quantity, m.given, m.expected, m.status, m.own, m.working, "", m.points, m.score,
+                    m.derivation) for m in marker.mark(formulas, settings)]
 
 
 def _last_step(files) -> int:

@@ -14,6 +14,7 @@ from .marker import STATUSES
 STATUS_MARK = {"correct": "✓", "wrong": "✗", "follows": "↪", "imprecise": "≈"}
 
 _PLAIN = [
+    (r"\\frac\{(\\partial|d)\}\{(\\partial|d) ?([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", r"\1/\2\3"),
     (r"\\frac\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", r"∂\1/∂\2"),
     (r"\\frac\{(-?[\d.]+)\}\{([\d.]+)\}", r"\1/\2"),
     (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)"),
@@ -21,7 +22,7 @@ _PLAIN = [
     (r"\\left\(|\\left\[", "("), (r"\\right\)|\\right\]", ")"), (r"\\times", "×"), (r"\\cdot", "·"),
     (r"\\hat\{(\w)\}", lambda m: m.group(1) + "\u0302"), (r"\\sqrt\{([^{}]*)\}", r"√(\1)"),
     (r"\\(operatorname|mathit|mathbf)\{([^{}]*)\}", r"\2"),
-    (r"\\log", "log"), (r"\\eta", "η"), (r"\\beta", "β"), (r"\\epsilon", "ε"), (r"\\sigma", "σ"), (r"\\theta", "θ"),
+    (r"\\partial", "∂"), (r"\\log", "log"), (r"\\eta", "η"), (r"\\beta", "β"), (r"\\epsilon", "ε"), (r"\\sigma", "σ"), (r"\\theta", "θ"),
     (r"\\mu", "μ"), (r"\\lambda", "λ"), (r"\\alpha", "α"), (r"\\gamma", "γ"), (r"\\tau", "τ"),
 ]
 _SUB = str.maketrans("0123456789-t", "₀₁₂₃₄₅₆₇₈₉₋ₜ")
@@ -61,6 +62,8 @@ def _number(value) -> str:
 
 
 def _json(value):
+    if isinstance(value, str):  # a formula
+        return value
     if isinstance(value, Given):
         return value.as_json()
     if isinstance(value, (list, tuple)):
@@ -83,7 +86,7 @@ def _points(value: float):
 
 
 def first_wrong_step(verdicts) -> int | None:
-    return next((v.step for v in verdicts if v.status == "wrong"), None)
+    return next((v.step for v in verdicts if v.status == "wrong" and v.step is not None), None)
 
 
 def _counts_line(counts: dict) -> str:
@@ -98,7 +101,8 @@ def as_text(result: Result) -> str:
         return f"{result.student}: no answers file\n"
     lines = [f"{result.file}:" if result.student in (None, "", _stem(result.file)) else f"{result.file} ({result.student}):"]
     for v in result.verdicts:
-        line = f"  step {v.step}  {v.quantity:<16} {STATUS_MARK[v.status]} {v.status:<9} given {_number(v.given)}"
+        where = "formula" if v.step is None else f"step {v.step}"
+        line = f"  {where}  {v.quantity:<16} {STATUS_MARK[v.status]} {v.status:<9} given {_number(v.given)}"
         if v.status != "correct":
             line += f", expected {_number(v.expected)}"
         if v.status == "follows":
@@ -108,6 +112,7 @@ def as_text(result: Result) -> str:
         lines.append(line)
         if v.status == "wrong" and v.working:
             lines.append("      working: " + " = ".join(plain(p) for p in v.working))
+        lines.extend(f"      {plain(line)}" for line in v.derivation)
     lines.append("  " + _counts_line(summary(result.verdicts, result.max_score)))
     return "\n".join(lines) + "\n"
 
@@ -116,12 +121,15 @@ def as_markdown(result: Result) -> str:
     out = [f"## {result.file}", "", "| step | quantity | given | expected | verdict |", "|---|---|---|---|---|"]
     for v in result.verdicts:
         note = f" (write at least {v.required})" if v.status == "imprecise" else ""
-        out.append(f"| {v.step} | `{v.quantity}` | {_number(v.given)} | {_number(v.expected)} | "
+        out.append(f"| {'formula' if v.step is None else v.step} | `{v.quantity}` | {_number(v.given)} | {_number(v.expected)} | "
                    f"{STATUS_MARK[v.status]} {v.status}{note} |")
     out.append("")
     for v in result.verdicts:
         if v.status == "wrong" and v.working:
-            out += [f"Step {v.step}, `{v.quantity}`: the working is", "$$", " = ".join(v.working), "$$", ""]
+            where = "Formula" if v.step is None else f"Step {v.step},"
+            out += [f"{where} `{v.quantity}`: the working is", "$$", " = ".join(v.working), "$$", ""]
+            out += [f"- {line.split(': ', 1)[0]}: ${line.split(': ', 1)[1]}$" for line in v.derivation]
+            out += [""] if v.derivation else []
     out.append(_counts_line(summary(result.verdicts, result.max_score)) + ".")
     return "\n".join(out) + "\n\n"
 
@@ -131,7 +139,8 @@ def as_dict(verdicts, max_score: float | None = None) -> dict:
                           "status": v.status, "points": _points(v.points), "score": _points(v.score),
                           **({"own": _json(v.own)} if v.status == "follows" else {}),
                           **({"required": v.required} if v.status == "imprecise" else {}),
-                          **({"working": " = ".join(v.working)} if v.status == "wrong" else {})}
+                          **({"working": " = ".join(v.working)} if v.status == "wrong" else {}),
+                          **({"derivation": list(v.derivation)} if v.derivation else {})}
                          for v in verdicts],
             "summary": summary(verdicts, max_score)}
 
