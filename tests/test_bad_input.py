@@ -8,6 +8,7 @@ from support import EXAMPLES
 
 import derive
 from derive.cli import main
+from derive.model.spec import loads
 
 SEED_A = (EXAMPLES / "seed_a_linear_regression.toml").read_text()
 LAYERS = (EXAMPLES / "layers_three_four_one.toml").read_text()
@@ -129,3 +130,38 @@ def test_unicode_names_print_as_latex(tmp_path):
     report = derive.render(derive.load(spec).train(), "latex")
     assert r"\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + \theta" in report
     assert "\u03b8" not in report.split(r"\begin{document}")[1] and "\u0177" not in report
+
+
+def chain_spec(nodes: str, loss_of: str, x: float = 1.0) -> str:
+    return (f'[model]\ninputs = ["x"]\ntargets = ["y"]\nloss = "L"\n[model.nodes]\n{nodes}\nL = "({loss_of} - y)**2"\n'
+            f"[params]\nw = 0.1\n[data]\nx = [{x}]\ny = [2.0]\n[train]\nlearning_rate = 0.01\n")
+
+
+def test_a_sum_of_ten_thousand_terms_parses():
+    # s = w*x + 2*w*x + ... + 10000*w*x = 50005000 w x; at w = 0.1, x = 0.001: s = 5000.5,
+    # L = (s - 2)^2 and dL/dw = 2 (s - 2) 50005000 x.
+    terms = " + ".join(f"{k}*w*x" for k in range(1, 10_001))
+    step = loads(chain_spec(f's = "{terms}"', "s", x=0.001)).train().steps[0]
+    assert step.loss == pytest.approx((5000.5 - 2) ** 2, rel=1e-12)
+    assert step.gradients["w"] == pytest.approx(2 * (5000.5 - 2) * 50005000 * 0.001, rel=1e-12)
+
+
+def test_a_parameter_shared_by_a_long_chain_compiles():
+    # n_k = n_(k-1) + w with n_0 = w*x: n_2999 = w (x + 2999) = 300 at w = 0.1, x = 1, and
+    # dL/dw = 2 (300 - 2) 3000. The chain is three times Python's recursion limit.
+    nodes = "\n".join(['n0 = "w*x"'] + [f'n{i} = "n{i - 1} + w"' for i in range(1, 3000)])
+    step = loads(chain_spec(nodes, "n2999")).train().steps[0]
+    assert step.gradients["w"] == pytest.approx(2 * 298 * 3000, rel=1e-12)
+
+
+def test_a_layer_of_a_hundred_inputs_trains():
+    # One linear unit over 100 inputs, all weights 0.01 and every input 1: h = 1 (bias 0),
+    # L = (h - 3)^2, so every weight's gradient is 2 (1 - 3) = -4.
+    names = [f"x{i}" for i in range(1, 101)]
+    spec = (f"[model]\ninputs = {names!r}\ntargets = [\"y\"]\nlayers = [{{ size = 1 }}]\n"
+            f"init = {{ kind = \"uniform\", low = 0.01, high = 0.01 }}\nloss = \"L\"\n[model.nodes]\n"
+            f"L = \"(h1_1 - y)**2\"\n[data]\n" + "".join(f"{n} = [1.0]\n" for n in names)
+            + "y = [3.0]\n[train]\nlearning_rate = 0.1\n").replace("'", '"')
+    step = loads(spec).train().steps[0]
+    assert step.loss == pytest.approx(4.0, rel=1e-12)
+    assert all(step.gradients[f"w1_{i}_1"] == pytest.approx(-4.0, rel=1e-12) for i in range(1, 101))

@@ -13,6 +13,9 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..model.functions import REGISTRY, helpers
 
 
+LONG_SUM = 100
+
+
 class FloatCodePrinter(PythonCodePrinter):
     """Prints float arithmetic: every registered function as a call to its helper (see
     derive.model.functions), the same source running on floats, Rationals or NumPy arrays."""
@@ -41,6 +44,12 @@ class FloatCodePrinter(PythonCodePrinter):
             return self._print(value)
         return f"_select({self._print(expr.args[0].cond)}, {self._print(value)}, " \
                f"{self._print(sympy.Piecewise(*rest))})"
+
+    def _print_Add(self, expr, order=None):
+        """A long sum as sum((...)): Python's compiler recurses once per + of a chain."""
+        if len(expr.args) <= LONG_SUM:
+            return super()._print_Add(expr, order=order)
+        return "sum((%s,))" % ", ".join(self._print(term) for term in self._as_ordered_terms(expr, order=order))
 
     def _print_Max(self, expr):
         return "max(%s)" % ", ".join(self._print(a) for a in expr.args)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -11,13 +13,11 @@ import sympy
 from ..errors import ExpressionError, closest
 from .functions import FUNCTIONS
 
-MAX_LENGTH = 10_000
+MAX_LENGTH = 1_000_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 100
 
-_BINARY = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
+_BINARY = {  # + and - are read as one sum (see _Builder._sum)
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
@@ -64,30 +64,74 @@ def parse(text: str, symbols: Mapping[str, sympy.Symbol],
         raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}.")
     if not text.strip():
         raise ExpressionError("the expression is empty; write a formula such as 'w1*x1 + b'.")
+    builder = _Builder(symbols, functions, _BINARY if evaluate else _AS_WRITTEN, evaluate, name_exponents)
+    try:
+        return builder.build(_syntax_tree(text), 0)
+    except _TooDeep:
+        pass
+    # Python's parser recurses once per term of a long sum: parse the terms one by one.
+    terms = []
+    for sign, start, end in _top_level_cuts(text):
+        try:
+            term = builder.build(_syntax_tree(text[start:end]), 1)
+        except _TooDeep:
+            raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.") from None
+        terms.append(term if sign == "+" else (-term if evaluate else _negate_as_written(term)))
+    return sympy.Add(*terms, evaluate=evaluate)
+
+
+class _TooDeep(Exception):
+    """Python's parser ran out of stack: a long sum, or an expression nested too deep."""
+
+
+def _syntax_tree(text: str) -> ast.AST:
     try:
         with warnings.catch_warnings():  # '2x' makes Python warn on stderr before it refuses
             warnings.simplefilter("ignore")
-            tree = ast.parse(text.strip(), mode="eval")
+            return ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(f"{text!r} is not a valid expression ({exc.msg}).") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.") from None
-    builder = _Builder(symbols, functions, _BINARY if evaluate else _AS_WRITTEN, evaluate, name_exponents)
-    return builder.build(tree.body, 0)
+    except (RecursionError, MemoryError):
+        raise _TooDeep() from None
+    except ValueError:
+        raise ExpressionError(f"{text!r} is not a valid expression.") from None
+
+
+def _top_level_cuts(text: str) -> list[tuple[str, int, int]]:
+    """(sign, start, end) of each term of `text` read as a sum: split at each + or - outside
+    parentheses that follows an operand (a name, a number or a closing parenthesis)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        raise ExpressionError(f"{text[:40]!r}... is not a valid expression.") from None
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    cuts, depth, previous, sign, begin = [], 0, None, "+", 0
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif token.type == tokenize.OP and token.string in "+-" and depth == 0 and previous is not None and \
+                (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string in ")]}"):
+            offset = starts[token.start[0] - 1] + token.start[1]
+            cuts.append((sign, begin, offset))
+            sign, begin = token.string, offset + 1
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER,
+                              tokenize.COMMENT):
+            previous = token
+    cuts.append((sign, begin, len(text)))
+    if len(cuts) == 1:
+        raise ExpressionError(f"the expression nests deeper than {MAX_DEPTH} levels.")
+    return cuts
 
 
 def _negate_as_written(a: sympy.Expr) -> sympy.Expr:
     return -a if a.is_Number else sympy.Mul(sympy.S.NegativeOne, a, evaluate=False)
 
 
-def _add_as_written(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    terms = a.args if a.is_Add else (a,)
-    return sympy.Add(*terms, b, evaluate=False)
-
-
 _AS_WRITTEN = {
-    ast.Add: _add_as_written,
-    ast.Sub: lambda a, b: _add_as_written(a, _negate_as_written(b)),
     ast.Mult: lambda a, b: sympy.Mul(a, b, evaluate=False),
     ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False),
     ast.Pow: lambda a, b: sympy.Pow(a, b, evaluate=False),
@@ -114,7 +158,7 @@ class _Builder:
             if isinstance(node.op, ast.UAdd):
                 return operand
             return -operand if self.evaluate else _negate_as_written(operand)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and self.evaluate:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             return self._sum(node, depth)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
@@ -135,13 +179,14 @@ class _Builder:
 
     def _sum(self, node: ast.BinOp, depth: int) -> sympy.Expr:
         """a + b - c + ... as one sum: adding term by term re-sorts the sum each time."""
+        negate = (lambda term: -term) if self.evaluate else _negate_as_written
         terms = []
         while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             right = self.build(node.right, depth + 1)
-            terms.append(right if isinstance(node.op, ast.Add) else -right)
+            terms.append(right if isinstance(node.op, ast.Add) else negate(right))
             node = node.left
         terms.append(self.build(node, depth + 1))
-        return sympy.Add(*reversed(terms))
+        return sympy.Add(*reversed(terms), evaluate=self.evaluate)
 
     def _constant(self, value) -> sympy.Expr:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
