@@ -234,3 +234,17 @@ def test_json_derivations_follow_the_interface(example):
                                         "AE", "BE", "CE", "DF", "EF")}
         if "Heaviside" not in entry["result"]:
             assert same(parse(entry["result"], names), sympy.sympify(entry["srepr"]))
+
+
+def test_the_readme_excerpt_is_the_report():
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    report = (EXAMPLES / "reports" / "seed_a_linear_regression.md").read_text()
+    excerpt = readme.split("Seed A's ∂L/∂ŷ:", 1)[1].split("```markdown\n", 1)[1].split("...\n", 1)[0]
+    assert excerpt.strip() and excerpt in report
+
+
+def test_every_example_report_derives_before_the_first_step():
+    for report in sorted((EXAMPLES / "reports").glob("*.md")):
+        text = report.read_text()
+        assert text.index("## Deriving the derivatives") < text.index("## Step 1"), report.name
+        assert "(stated:" not in text and "**The whole gradient**" in text, report.name
