@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     run.add_argument("--fragment", action="store_true",
                      help="with --format latex: the body alone, to \\input into lecture notes")
+    run.add_argument("--heading-level", choices=("section", "subsection", "subsubsection"),
+                     help="with --fragment: the level of the report's headings in your document (default subsection)")
     run.add_argument("--pdf", metavar="FILE", help="also build the PDF FILE from the LaTeX (needs pdflatex)")
     run.add_argument("--templates", metavar="DIR",
                      help="a folder of your own copies of the templates (markdown/, latex/); each file there "
@@ -126,7 +128,8 @@ def run(args) -> int:
         output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
         problem = api.load(args.spec)
         trace = problem.train()
-        options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates}
+        options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates,
+                                                      "heading_level": args.heading_level}
         if pdf:
             build_pdf(api.render(trace, "latex", templates=args.templates), pdf)
         chunks = api.render_chunks(trace, args.format, **options)

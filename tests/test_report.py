@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,22 +198,42 @@ def test_latex_compiles_with_pdflatex(name, tmp_path):
     result = compile_latex(document, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 10_000
+    assert_no_overfull_boxes((tmp_path / "doc.log").read_text(errors="replace"))
 
 
-def test_latex_fragment_inputs_into_lecture_notes(tmp_path):
+def assert_no_overfull_boxes(log: str) -> None:
+    """No line sticks out of the text by more than 1pt, and no page overflows."""
+    wide = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert not [w for w in wide if w > 1], f"Overfull hbox of {max(wide)}pt"
+    assert "Overfull \\vbox" not in log
+
+
+@pytest.mark.parametrize("name", ["seed_b_straight_line", "seed_a_with_adam", "layers_three_four_one"])
+def test_latex_fragment_inputs_into_lecture_notes(name, tmp_path):
     require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
     out = tmp_path / "worked.tex"
-    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--format", "latex", "--fragment",
-                 "-o", str(out)]) == 0
+    assert main(["run", str(EXAMPLES / f"{name}.toml"), "--format", "latex", "--fragment", "-o", str(out)]) == 0
     fragment = out.read_text()
     assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
+    # Headings one level under the host's sections by default; display breaks allowed inside the fragment only.
+    assert r"\subsection*{#2}" in fragment and r"\section*" not in fragment and r"\allowdisplaybreaks" in fragment
     notes = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,graphicx,tikz}"
-             "\\usetikzlibrary{arrows.meta}\\usepackage{pgfplots}"
-             "\\begin{document}\\section{Lecture 3}\\input{worked.tex}\\end{document}\n")
+             "\\usetikzlibrary{arrows.meta}\\usepackage{pgfplots}\\pgfplotsset{compat=1.16}"
+             "\\begin{document}\\section{Lecture 3}\\subsection{Before}Text.\n"
+             "\\input{worked.tex}\n\\subsection{After}Text.\\end{document}\n")
     (tmp_path / "notes.tex").write_text(notes)
     result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "notes.tex"], cwd=tmp_path,
                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout[-2000:]
+    assert_no_overfull_boxes((tmp_path / "notes.log").read_text(errors="replace"))
+
+
+def test_fragment_heading_level(tmp_path):
+    out = tmp_path / "worked.tex"
+    assert main(["run", str(EXAMPLES / "seed_b_straight_line.toml"), "--format", "latex", "--fragment",
+                 "--heading-level", "subsubsection", "-o", str(out)]) == 0
+    fragment = out.read_text()
+    assert r"\subsubsection*{#2}" in fragment and r"\paragraph*{#2}" in fragment
 
 
 def test_pdf_option_builds_a_pdf(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from . import formats
 from .formats import Format
 from ..model.names import latex_name
 from .notes import RunNotes, epoch_bounds, improvements
-from .worked import Line, Worked
+from .worked import SLOT_WIDTH, Line, Worked, visible_length
 
 FULL_TABLE_ROWS = 20
 SUMMARY_STEPS = 100
@@ -24,12 +25,29 @@ SAMPLE_EDGE = 10
 MEAN_TERMS = 3  # terms of a mean written out before the count of the others
 
 
-def render_report(trace, fmt: str | Format, fragment: bool = False, templates: str | Path | None = None) -> Iterator[str]:
-    """Stream the worked solution of a trace in a format (a Format or its name)."""
+_NESTING = re.compile(r"\\left|\\right|[{}]| \+ ")
+
+
+def _shown_width(tex: str) -> int:
+    """The characters a part of a line shows, each number token counted as SLOT_WIDTH."""
+    return visible_length(re.sub("\x00\\d+\x00", "0" * SLOT_WIDTH, tex))
+
+
+HEADINGS = ("section", "subsection", "subsubsection", "paragraph")
+
+
+def render_report(trace, fmt: str | Format, fragment: bool = False, templates: str | Path | None = None,
+                  heading_level: str | None = None) -> Iterator[str]:
+    """Stream the worked solution of a trace in a format (a Format or its name). A fragment's
+    headings start at `heading_level` (section, subsection or subsubsection; default subsection)."""
     form = formats.get(fmt)
     env = form.environment(templates)
-    context = Report(trace, form).context(env)
-    context["fragment"] = fragment
+    report = Report(trace, form)
+    if fragment and form.fragment_width:
+        report.width = form.fragment_width
+    context = report.context(env)
+    top = HEADINGS.index(heading_level or ("subsection" if fragment else "section"))
+    context.update(fragment=fragment, headings=HEADINGS[top:top + 2])
     yield from env.get_template(form.template("document")).generate(context)
 
 
@@ -104,8 +122,33 @@ class Report:
             if line.width <= self.width:
                 rows.append(f"{lhs} &= " + " = ".join(rest))
             else:
-                rows.append(f"{lhs} &= " + r" \\ &= ".join(rest))
+                rows.append(f"{lhs} &= " + r" \\ &= ".join(self.wrapped(part) for part in rest))
         return Markup(" \\\\\n".join(rows))
+
+    def wrapped(self, part: str) -> str:
+        """One side of a long line, continued on further rows at its top-level `+` where it is
+        wider than a line by itself (a sum over many terms)."""
+        if _shown_width(part) <= self.width:
+            return part
+        terms, depth, start = [], 0, 0
+        for match in _NESTING.finditer(part):
+            token = match.group()
+            if token in ("{", r"\left"):
+                depth += 1
+            elif token in ("}", r"\right"):
+                depth -= 1
+            elif depth == 0:
+                terms.append(part[start:match.start()])
+                start = match.end()
+        terms.append(part[start:])
+        rows, current = [], terms[0]
+        for term in terms[1:]:
+            if _shown_width(current + " + " + term) > self.width:
+                rows.append(current)
+                current = r"\quad + " + term
+            else:
+                current += " + " + term
+        return r" \\ &\phantom{=}".join([*rows, current])
 
     # -- the context ---------------------------------------------------------------------
     def context(self, env: jinja2.Environment) -> dict:
@@ -139,6 +182,7 @@ class Report:
 
     def statement(self) -> dict:
         problem, worked = self.problem, self.worked
+        initial = [{"name": self.tex(p), "value": self.given(problem.initial[p])} for p in problem.graph.params]
         graph = problem.graph
         model = [Line((f.lhs, f.form)) for f in worked.forward]
         settings = problem.training
@@ -150,7 +194,8 @@ class Report:
             "columns": [self.tex(c) for c in graph.columns],
             "data": self.data_rows(range(problem.n_rows), set()),
             "n_rows": problem.n_rows,
-            "initial": [{"name": self.tex(p), "value": self.given(problem.initial[p])} for p in graph.params],
+            "initial": initial,
+            "initial_chunks": self.chunks([p["name"] for p in initial], [[p["value"] for p in initial]], 0),
             "learning_rate": self.num(self.trace.compiled.schedule(1)),
             "batch": batch, "order": order, "epochs": settings.epochs,
             "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
@@ -302,7 +347,29 @@ class Report:
             cells = [Markup(worked.slot(c)) for c in self.cells(row)]
             cells += [self.num(x, slotted=True) for x in (loss, *gradients)]
             rows.append({"number": counter(row + 1), "cells": cells})
-        return {"header": header, "rows": rows, "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}"))}
+        return {"header": header, "rows": rows, "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")),
+                "chunks": self.chunks(header, [row["cells"] for row in rows], 6)}
+
+    def chunks(self, header: list, rows: list[list], fixed: int) -> list[tuple[int, int]]:
+        """Column ranges of a table, each narrow enough for the page beside `fixed` characters of
+        leading columns (the format's table_width; one range where the format scrolls instead)."""
+        room = self.fmt.table_width
+        if room is None or not header:
+            return [(0, len(header))]
+        room = room * self.width // self.fmt.width
+
+        def shown(cell) -> int:
+            text = str(cell)
+            return SLOT_WIDTH + 1 if "\x00" in text else visible_length(text.replace("$", ""))
+
+        widths = [max([shown(h)] + [shown(row[i]) for row in rows]) + 3 for i, h in enumerate(header)]
+        ranges, start, used = [], 0, fixed
+        for i, w in enumerate(widths):
+            if used + w > room and i > start:
+                ranges.append((start, i))
+                start, used = i, fixed
+            used += w
+        return [*ranges, (start, len(header))]
 
     def updates(self, per_param) -> list[dict]:
         """The update lines: one block for a one-line rule, else a block for each parameter."""
@@ -324,7 +391,10 @@ class Report:
             middle = range(SAMPLE_EDGE, n - SAMPLE_EDGE, stride)
             picks = sorted(set(range(SAMPLE_EDGE)) | set(middle) | set(range(n - SAMPLE_EDGE, n)))
             epochs = self.epoch_rows()
-        return {"header": header, "steps": (self.summary_row(i) for i in picks), "epochs": epochs,
+        steps = [self.summary_row(i) for i in picks]
+        cells = [row["params"] for row in steps] + [row["params"] for row in epochs or ()]
+        return {"header": header, "steps": steps, "epochs": epochs, "chunks": self.chunks(header, cells, 30),
+                "exact": self.problem.report.exact,
                 "sampled": n > SUMMARY_STEPS, "n_steps": n, "n_picked": len(picks), "edge": SAMPLE_EDGE,
                 "stride": stride, "n_epochs": len(epoch_bounds(self.trace)) if epochs else 0,
                 "n_epoch_rows": len(epochs) if epochs else 0}

@@ -39,12 +39,14 @@ class Format:
     width: int                         # visible length of an equation line before it breaks after each '='
     code: Callable[[str], str]         # inline code (a spec key such as `epochs`), escaped
     jinja: dict = field(default_factory=dict)  # delimiters and whitespace options of its templates
-    filters: dict = field(default_factory=dict)  # Jinja filters its templates use beyond `code`
+    filters: dict = field(default_factory=dict)  # Jinja filters its templates use beyond `code` and `count`
     layout: Callable[[str], str] = layout  # a step rendered with tokens -> the format string of its layout
     fill: Callable[[str, list[str]], str] = fill  # a layout and a step's numbers -> the step
     # Adds what the format's document shows beyond the worked solution: (report, env, context) -> None.
     extend: Callable | None = None
     inline: Callable[[str], str] | None = None  # TeX to inline math, where delimiters are not enough
+    table_width: int | None = None  # characters of a table row on the page; None: tables are not split
+    fragment_width: int | None = None  # the line width inside a host document (--fragment), where narrower
 
     @property
     def folder(self) -> str:
@@ -105,6 +107,19 @@ class Format:
 
 
 _COMPILED: dict[str, jinja2.Environment] = {}
+_DECIMAL = re.compile(r"^\$?(-?\d+)(\.\d+)?\$?$")
+
+
+def latex_decimal(cell, bold: bool = False) -> Markup:
+    """A number as the two cells of an `r@{}l` column pair, split at its decimal point so that a
+    column's points line up; anything else (a fraction, a power of ten) right-aligned before the point."""
+    text = str(cell)
+    wrap = (lambda t: rf"$\boldsymbol{{{t}}}$") if bold else (lambda t: f"${t}$")
+    match = _DECIMAL.match(text)
+    if match:
+        whole, point = match.groups()
+        return Markup(wrap(whole) + " & " + (wrap(point) if point else ""))
+    return Markup(wrap(text.strip("$")) + " & ")
 
 
 MARKDOWN = Format(
@@ -113,6 +128,8 @@ MARKDOWN = Format(
 
 LATEX = Format(
     name="latex", suffix="tex", escape=escape_latex, math=("$", "$"), numbers_in_math=True, width=70,
+    # A plain article's text is 345pt wide against this document's 470pt.
+    fragment_width=50, table_width=84, filters={"decimal": latex_decimal},
     code=lambda text: rf"\texttt{{{escape_latex(text)}}}",
     jinja={"block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
            "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}"})
