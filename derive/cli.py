@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                        help="text (default) for a terminal, markdown, or json")
     check.add_argument("--csv", metavar="FILE", help="also write a gradebook: one row per answers file")
+    check.add_argument("--gradebook", choices=("derive", "canvas"), default="derive",
+                       help="the --csv layout: derive's columns (default) or Canvas's gradebook import")
+    check.add_argument("--assignment", metavar="NAME", help="the Canvas assignment's column (default: the spec's title)")
     check.add_argument("--tolerance", metavar="X", type=float,
                        help="accept answers within X of the true value (instead of comparing digits)")
     check.add_argument("--relative", metavar="X", type=float,
@@ -91,6 +94,17 @@ def parser() -> argparse.ArgumentParser:
     variants.add_argument("--pdf", action="store_true", help="also build worksheet.pdf and solution.pdf (needs pdflatex)")
     variants.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                           help="show Python tracebacks for errors")
+    export = commands.add_parser("export", help="questions and autograders for Moodle and Gradescope",
+                                 description="Moodle XML cloze questions (one per student variant, or per random "
+                                             "variant) and a Gradescope autograder zip.")
+    export.add_argument("platform", choices=("moodle", "gradescope"), help="moodle (XML) or gradescope (zip)")
+    export.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    export.add_argument("--roster", metavar="ROSTER", help="one question (Moodle) or variant (Gradescope) per student")
+    export.add_argument("--count", metavar="N", type=int, default=10,
+                        help="moodle without a roster: N random variants for a question bank (default 10)")
+    export.add_argument("-o", "--output", metavar="FILE", required=True, help="the file to write")
+    export.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show Python tracebacks for errors")
     return top
 
 
@@ -169,8 +183,13 @@ def check(args) -> int:
         else:
             render = marking.as_markdown if args.format == "markdown" else marking.as_text
             write_stdout(render(result) for result in results)
-        if gradebook:
+        if gradebook and args.gradebook == "canvas":
+            from .grading.exports import canvas_gradebook
+
+            gradebook.write_text([canvas_gradebook(results, args.assignment or problem.title or "derive")])
+        elif gradebook:
             gradebook.write_text([marking.gradebook(results)])
+        if gradebook:
             gradebook.commit()
     return 1 if any(v.status in ("wrong", "imprecise") for r in results for v in r.verdicts) else 0
 
@@ -215,7 +234,43 @@ def variants(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "check": check, "exercise": exercise, "variants": variants}
+def export(args) -> int:
+    from .grading import exports
+    from .grading.classroom import _variants, read_roster
+    from .grading.exercise import worksheet_for
+
+    with contextlib.ExitStack() as stack:
+        (output,) = open_outputs(stack, ("-o", args.output))
+        problem = api.load(args.spec)
+        roster = read_roster(args.roster) if args.roster else None
+        if args.platform == "gradescope":
+            if roster:
+                _variants(args.spec)
+            output.write_bytes(exports.gradescope_zip(args.spec, args.roster))
+        else:
+            if args.count < 1:
+                raise SpecError(f"--count: {args.count} is below 1; give the number of variants to write.")
+            if roster:
+                ids = [row["id"] for row in roster]
+            else:
+                ids = [f"variant-{i}" for i in range(1, args.count + 1)] if "variants" in _tables(args.spec) else [""]
+            questions = []
+            for student in ids:
+                variant = _variants(args.spec).variant(student)[0] if student else problem
+                name = f"{problem.title or 'derive'}{' - ' + student if student else ''}"
+                questions.append(exports.cloze_question(name, student, worksheet_for(args.spec, variant)))
+            output.write_text([exports.moodle_xml(problem.title or "derive", questions)])
+        output.commit()
+    return 0
+
+
+def _tables(spec: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(Path(spec).read_text(encoding="utf-8"))
+
+
+COMMANDS = {"run": run, "check": check, "exercise": exercise, "variants": variants, "export": export}
 
 
 def entry() -> None:

@@ -98,6 +98,11 @@ class OutputFile:
             for chunk in chunks:
                 handle.write(chunk)
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write bytes (an archive) to the temporary file."""
+        with open(self.temporary, "wb") as handle:
+            handle.write(data)
+
     def copy_from(self, source: str | Path) -> None:
         """Copy a finished file's bytes into the temporary file."""
         with open(source, "rb") as reader, open(self.temporary, "wb") as writer:

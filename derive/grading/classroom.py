@@ -124,6 +124,18 @@ def make_class(spec: str, roster: list[dict], out: str | Path, jobs: int = 1, pd
     return rows
 
 
+def mark_student(variants: Variants, student: str, answers, settings: CheckSettings, roster_row: dict,
+                 total: float | None) -> Result:
+    """One answers file against the student's own variant."""
+    compiled = variants.variant(student)[1]
+    checker = Checker(compiled, settings, max((a.step for a in answers.answers), default=1))
+    try:
+        verdicts = checker.check(answers)
+    except SpecError as exc:
+        raise exc.at(source=answers.path) from None
+    return Result(answers.path, student, verdicts, roster_row, total)
+
+
 def mark_class(spec: str, roster: list[dict], paths, settings: CheckSettings) -> list[Result]:
     """Each answers file against its student's own variant; a student without a file gets an empty row."""
     variants = _variants(spec)
@@ -143,13 +155,7 @@ def mark_class(spec: str, roster: list[dict], paths, settings: CheckSettings) ->
         if student in marked:
             raise SpecError(f"a second answers file for {student!r}; hand in one file per student.", source=str(path))
         marked.add(student)
-        compiled = variants.variant(student)[1]
-        checker = Checker(compiled, settings, max((a.step for a in answers.answers), default=1))
-        try:
-            verdicts = checker.check(answers)
-        except SpecError as exc:
-            raise exc.at(source=str(path)) from None
-        results.append(Result(str(path), student, verdicts, by_id[student], total))
+        results.append(mark_student(variants, student, answers, settings, by_id[student], total))
     order = {row["id"]: i for i, row in enumerate(roster)}
     results += [Result("", row["id"], [], row, total) for row in roster if row["id"] not in marked]
     return sorted(results, key=lambda r: order[r.student])
