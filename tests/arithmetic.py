@@ -3,9 +3,11 @@ reports print and evaluates it with interval arithmetic at 50 digits, so that a 
 whether 'a = <numbers> = value' is true within the printed rounding (or exactly)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import mpmath
 
@@ -176,6 +178,8 @@ class Reader:
             right = self.expr()
             self.take(r"\right]")
             difference = left - right
+            if isinstance(difference, Exact):
+                return Exact(Fraction(int(difference.value > 0)))
             if difference.lo > 0:
                 return Interval.point(1)
             if difference.hi <= 0:
@@ -203,13 +207,50 @@ def number_value(text: str) -> Decimal:
     return value.scaleb(int(exponent)) if exponent else value
 
 
-def half_unit(value: Decimal, precision: int, significant: int | None) -> Decimal:
-    """Half a unit in the last place the report's format shows."""
-    if significant is None:
-        return Decimal(5).scaleb(-precision - 1)
-    if value == 0:
-        return Decimal(0)
-    return Decimal(5).scaleb(value.adjusted() - significant)
+def half_unit(text: str) -> Decimal:
+    """Half a unit in the last digit a printed number shows: 0.00005 for '0.8294'."""
+    return Decimal(5).scaleb(number_value(text).as_tuple().exponent - 1)
+
+
+@dataclass(frozen=True)
+class Exact:
+    """A number for the exact check: a Fraction, or, after exp, log, sigma or tanh, the value to 60
+    digits (which decides the rounding at the printed digits except on an exact tie, which an
+    irrational value cannot be). Same interface as Interval, so the Reader evaluates with either."""
+
+    value: Fraction
+
+    @property
+    def lo(self):
+        return mpf(self.value.numerator) / self.value.denominator
+
+    hi = lo
+
+    def __add__(self, o):
+        return Exact(self.value + o.value)
+
+    def __sub__(self, o):
+        return Exact(self.value - o.value)
+
+    def __neg__(self):
+        return Exact(-self.value)
+
+    def __mul__(self, o):
+        return Exact(self.value * o.value)
+
+    def __truediv__(self, o):
+        return Exact(self.value / o.value)
+
+    def power(self, n: int):
+        return Exact(self.value ** n)
+
+    def monotone(self, f):
+        if f is mpmath.sqrt:
+            root = Fraction(math.isqrt(self.value.numerator), math.isqrt(self.value.denominator))
+            if root * root == self.value:
+                return Exact(root)
+        with mpmath.workdps(60):
+            return Exact(Fraction(mpmath.nstr(f(self.lo), 60)))
 
 
 def equation_rows(document: str, fmt: str) -> list[list[str]]:
@@ -237,21 +278,37 @@ def numeric(part: str) -> bool:
     return re.search(r"[a-zA-Z\\]", stripped) is None
 
 
-def check_row(parts: list[str], precision: int, significant: int | None, mode: str) -> str | None:
-    """None when the row's last substitution equals its printed value, else a description.
+def check_row(parts: list[str], mode: str) -> str | None:
+    """None when the row's last substitution gives its printed value, else a description.
 
-    mode: "full" (numbers rounded for display), "rounded" (each printed number is exactly what
-    was used, and the value is the substitution rounded half up) or "exact" (fractions, equal).
+    mode "rounded": every printed number is exactly what was used, so the substitution is evaluated
+    exactly (Fractions) and rounded half up to the digits the printed result shows; it must equal
+    the printed result, with no tolerance. "full": each printed number stands for any value within
+    half a unit in its last printed digit (interval arithmetic), and the intervals must meet.
+    "exact": fractions, equal.
     """
     if len(parts) < 3 or not numeric(parts[-2]) or not numeric(parts[-1]):
         return None
     expression, printed = parts[-2], parts[-1]
+    if mode == "rounded":
+        computed = Reader(expression, lambda t: Exact(Fraction(number_value(t)))).parse().value
+        sign, digits = (-1, printed[1:].strip()) if printed.startswith("-") else (1, printed)
+        if re.fullmatch(r"\d+(?:\.\d+)?(?:\s*\\times\s*10\^\{-?\d+\})?", digits) is None:
+            return f"{expression} = {printed}: the result is not one number"
+        shown = sign * number_value(digits)
+        with localcontext() as context:
+            context.prec = 100
+            exact = Decimal(computed.numerator) / Decimal(computed.denominator)
+            rounded = exact.quantize(Decimal(1).scaleb(shown.as_tuple().exponent), rounding=ROUND_HALF_UP)
+        if rounded == shown:
+            return None
+        return f"{expression} = {printed}: by hand it is {exact:.12g}, which rounds to {rounded}"
 
     def literal(text):
         value = number_value(text)
         if mode != "full":
             return Interval.point(mpf(str(value)))
-        h = half_unit(value, precision, significant)
+        h = half_unit(text) if "." in text else 0  # whole numbers are given (data) or exact
         return Interval(mpf(str(value - h)), mpf(str(value + h)))
 
     computed = Reader(expression, literal).parse()
@@ -259,15 +316,6 @@ def check_row(parts: list[str], precision: int, significant: int | None, mode: s
     if mode == "full":
         ok = computed.meets(shown)
     else:
-        assert computed.lo == computed.hi or computed.hi - computed.lo < mpf("1e-40")
         target = Reader(printed, lambda t: Interval.point(mpf(str(number_value(t))))).parse().lo
-        if mode == "exact":
-            ok = abs(computed.lo - target) <= mpf("1e-40") * max(1, abs(target))
-        else:
-            exact = Decimal(mpmath.nstr(computed.lo, 45, strip_zeros=False))
-            if significant is None:
-                rounded = exact.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
-            else:
-                rounded = exact.quantize(Decimal(1).scaleb(exact.adjusted() - significant + 1), rounding=ROUND_HALF_UP)
-            ok = rounded == Decimal(mpmath.nstr(target, 45, strip_zeros=False)).quantize(rounded)
+        ok = abs(computed.lo - target) <= mpf("1e-40") * max(1, abs(target))
     return None if ok else f"{expression} = {printed}: the left side is [{computed.lo}, {computed.hi}]"

@@ -48,7 +48,7 @@ def test_slips_are_wrong_and_show_the_working(tmp_path, capsys, slip, change, qu
     assert code == 1
     wrong = [k for k, v in verdicts.items() if v["status"] == "wrong"]
     assert wrong[0] == f"{quantity}@1"
-    assert verdicts[f"{quantity}@1"]["working"].endswith("= -16.928" if "gradients" in quantity else "= 0.8294")
+    assert verdicts[f"{quantity}@1"]["working"].endswith("= -16.9280" if "gradients" in quantity else "= 0.8294")
 
 
 def test_a_dropped_sign_in_the_gradient_carries_into_the_update_as_follows(tmp_path, capsys):
@@ -141,7 +141,7 @@ def test_a_class_gives_a_gradebook(tmp_path, capsys):
     assert rows[1:] == [f"ana,{files[0]},8,8,8,0,0,0,", f"ben,{files[1]},7,8,7,1,0,0,1",
                         f"cho,{files[2]},7,8,6,1,1,0,1"]
     text = capsys.readouterr().out
-    assert "∂L/∂w₁ = ∂L/∂ŷ · ∂ŷ/∂w₁ = (-4.232) × 4 = -16.928" in text
+    assert "∂L/∂w₁ = ∂L/∂ŷ · ∂ŷ/∂w₁ = (-4.2320) × 4 = -16.9280" in text
 
 
 def test_the_readme_students_answers(capsys):

@@ -277,7 +277,9 @@ def _train_general(compiled) -> Trace:
         outputs_kept.extend(outputs)
         params, state = result[:len(params)], result[len(params):]
 
-    dtype = object if exact else float
+    # Exact reports keep Rationals; values rounded as shown are short decimals, which floats hold
+    # exactly as far as their shortest repr goes.
+    dtype = object if compiled.problem.report.exact else float
     table = np.array(outputs_kept, dtype=dtype).reshape(-1, layout.width)
     return make_trace(compiled, offsets=offsets, table=table, final=params + tuple(state), diverged=diverged,
                       dtype=dtype, **record)

@@ -11,6 +11,10 @@ from ..errors import SpecError
 from .expressions import parse
 from .graph import Graph, build_graph, symbol
 
+# Runs that evaluate more rows than this carry full precision unless the spec says otherwise:
+# rounding as shown holds every number as an exact decimal, which costs ~100x a float.
+HAND_ROWS = 10_000
+
 
 # Every option name any optimiser takes under [train] (see derive.engine.optimizers).
 OPTION_NAMES: frozenset[str] = frozenset({
@@ -39,7 +43,7 @@ class ReportSettings:
 
     precision: int = 4
     significant: int | None = None
-    carry: str = "full"
+    carry: str | None = None  # "full" or "rounded"; None: rounded unless the run is long (see Problem.carry)
     exact: bool = False
     steps: int | str | None = None
     rows_shown: int = 10  # a step over more rows works one row in full and tabulates this many
@@ -65,6 +69,16 @@ class Problem:
     @property
     def n_rows(self) -> int:
         return len(next(iter(self.data.values())))
+
+    @property
+    def carry(self) -> str:
+        """How the report carries numbers: "rounded" (each computed value rounded to the digits
+        shown when it is made, and used so: every line checks by hand) or "full". Unset, the report
+        rounds unless the run evaluates more than HAND_ROWS rows; training itself rounds only when
+        the spec says carry = "rounded" (Python and JSON users get the machine's numbers)."""
+        if self.report.carry is not None:
+            return self.report.carry
+        return "rounded" if self.n_rows * self.training.epochs <= HAND_ROWS else "full"
 
     @property
     def exact_arithmetic(self) -> bool:

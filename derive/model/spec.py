@@ -258,8 +258,8 @@ class _Reader:
         significant = table.get("significant")
         if significant is not None:
             significant = expect_number(significant, "report.significant", low=1, high=15, whole=True)
-        carry = table.get("carry", "full")
-        if carry not in ("full", "rounded"):
+        carry = table.get("carry")
+        if carry not in (None, "full", "rounded"):
             raise SpecError(f"{carry!r} is not \"full\" or \"rounded\".", "report.carry")
         exact = table.get("exact", False)
         if not isinstance(exact, bool):

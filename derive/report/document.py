@@ -1,6 +1,7 @@
 """Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from .. import api
 from .derivations import Derivations
 from .numformat import number_format
 from ..model.graph import symbol
@@ -33,6 +35,16 @@ def _shown_width(tex: str) -> int:
     return visible_length(re.sub("\x00\\d+\x00", "0" * SLOT_WIDTH, tex))
 
 
+def carried(trace):
+    """The trace the report shows: the run carried as its report carries numbers. A run trained
+    with the machine's numbers whose report rounds as shown is trained again, rounding."""
+    problem = trace.problem
+    if problem.report.exact or problem.carry == "full" or problem.report.carry == "rounded" or trace.diverged:
+        return trace
+    rounded = dataclasses.replace(problem, report=dataclasses.replace(problem.report, carry="rounded"))
+    return api.train(rounded)
+
+
 HEADINGS = ("section", "subsection", "subsubsection", "paragraph")
 
 
@@ -40,6 +52,7 @@ def render_report(trace, fmt: str | Format, fragment: bool = False, templates: s
                   heading_level: str | None = None) -> Iterator[str]:
     """Stream the worked solution of a trace in a format (a Format or its name). A fragment's
     headings start at `heading_level` (section, subsection or subsubsection; default subsection)."""
+    trace = carried(trace)
     form = formats.get(fmt)
     env = form.environment(templates)
     report = Report(trace, form)
@@ -196,11 +209,12 @@ class Report:
             "n_rows": problem.n_rows,
             "initial": initial,
             "initial_chunks": self.chunks([p["name"] for p in initial], [[p["value"] for p in initial]], 0),
-            "learning_rate": self.num(self.trace.compiled.schedule(1)),
+            "learning_rate": self.given(self.trace.compiled.schedule(1)),
             "batch": batch, "order": order, "epochs": settings.epochs,
             "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
             "loss": [self.tex(n) for n in graph.loss],
             "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
+            "rounding": self.rounding(),
         }
 
     def derivations(self) -> dict | None:
@@ -209,6 +223,16 @@ class Report:
         if context is not None:
             context["gradient"] = self.equations(context["gradient"])
         return context
+
+    def rounding(self) -> dict:
+        """How numbers are carried: "exact", "rounded" or "full", the rounding rule in words, and
+        why a report that would round as shown carries full precision ("long", "diverged" or None)."""
+        problem = self.problem
+        carry = "exact" if problem.report.exact else ("rounded" if problem.report.carry == "rounded" else "full")
+        why = None
+        if carry == "full" and problem.report.carry is None:
+            why = "diverged" if self.trace.diverged and problem.carry == "rounded" else "long"
+        return {"carry": carry, "rule": self.numbers.describe(), "why": why}
 
     def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS, slotted: bool = False) -> list[dict]:
         """Table rows (1-based numbers) of the data; long data shows its first rows and the current ones."""
@@ -227,13 +251,10 @@ class Report:
             self._cells[index] = [self.given(self.problem.data[c].item(index)) for c in self.problem.graph.columns]
         return self._cells[index]
 
-    def given(self, value) -> Markup:
-        """A number from the spec (data, a starting value) as it was given, not rounded."""
-        if type(value) is float and math.isfinite(value) and "e" not in repr(value):
-            text = repr(value).removesuffix(".0")  # a float's shortest decimal is the number as given
-            return Markup(self.fmt.number(text, text))
-        given = self.worked.given_format
-        return Markup(self.fmt.number(given.latex(value), given.text(value)))
+    def given(self, value, slotted: bool = False) -> Markup:
+        """A number from the spec (data, a starting value, a setting) as it was given, not rounded."""
+        text = self.fmt.number(self.numbers.given_latex(value), self.numbers.given_text(value))
+        return Markup(self.worked.slot(text) if slotted else text)
 
     def graph(self) -> dict:
         """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""
@@ -331,8 +352,8 @@ class Report:
             "per_row": rows,
             "mean": self.equations(worked.lines_mean(step, first)) if len(step.rows) > 1 else None,
             "updates": self.updates(worked.lines_update(step, previous_state)),
-            "held": [{"name": self.tex(p), "value": self.num(step.params[p], slotted=True)} for p in frozen],
-            "rate": Markup(self.worked.slot(self.numbers.latex(step.learning_rate))),
+            "held": [{"name": self.tex(p), "value": self.given(step.params[p], slotted=True)} for p in frozen],
+            "rate": Markup(self.worked.slot(self.numbers.given_latex(step.learning_rate))),
             "loss": self.num(step.loss, slotted=True),
         }
 

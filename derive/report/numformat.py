@@ -1,10 +1,15 @@
-"""How numbers are shown: decimal places or significant figures, rounding half up, exact fractions."""
+"""How numbers are shown: decimal places or significant figures, rounding half up, exact fractions.
+
+A computed value is rounded half up to `precision` decimal places, or to `precision` significant
+figures where that keeps more digits (small values), or to `significant` figures when that is set;
+it is shown with all its digits (0.3690). A given number (data, a starting value, a setting) is
+shown as given."""
 from __future__ import annotations
 
 import functools
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import sympy
 
@@ -28,32 +33,28 @@ def to_decimal(value) -> Decimal:
 
 @dataclass(frozen=True)
 class NumberFormat:
-    """Decimal places (`precision`) or, when set, significant figures (`significant`)."""
+    """Decimal places (`precision`, at least as many significant figures) or, when set, exactly
+    `significant` significant figures; `exact`: Rationals shown as fractions."""
 
     precision: int = 4
     significant: int | None = None
     exact: bool = False
-    as_held: bool = False  # carry = "rounded": values are held as shown, so show them as held
 
-    def shown(self, value) -> Decimal:
-        """The decimal a value is shown as: rounded, except a held terminating decimal, shown whole
-        (a given number such as w1 = -0.017 keeps its digits; computed ones were rounded when made)."""
-        if self.as_held and isinstance(value, sympy.Rational) and _terminates(value.q):
-            return to_decimal(value)
-        return self.round(value)
+    def places(self, d: Decimal) -> int:
+        """The decimal places a (finite, nonzero) value is rounded to."""
+        if self.significant is not None:
+            return self.significant - 1 - d.adjusted()
+        return max(self.precision, max(self.precision, 1) - 1 - d.adjusted())
 
     def round(self, value) -> Decimal:
         """`value` rounded half up to the digits shown."""
         d = to_decimal(value)
         if not d.is_finite() or d == 0:
             return d
-        if self.significant is not None:
-            exponent = d.adjusted() - self.significant + 1
-            return d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
-        try:
-            return d.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_HALF_UP)
-        except InvalidOperation:
-            return d
+        places = self.places(d)
+        with localcontext() as context:
+            context.prec = max(28, d.adjusted() + places + 2)  # 1e100 at 4 decimal places has 105 digits
+            return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
     def rounded(self, value):
         """The shown value as a number of the same kind: a Rational in exact arithmetic, else a float."""
@@ -65,43 +66,87 @@ class NumberFormat:
         return float(d)
 
     def text(self, value) -> str:
-        """Plain text, e.g. '-0.116', '4.4775', '6.144e-06', '81/8'."""
+        """Plain text of a computed value, e.g. '-0.1160', '4.4775', '6.144e-6', '81/8'."""
         if self.exact and isinstance(value, sympy.Rational):
             return str(value)
         mantissa, exponent = self._parts(value)
         return mantissa if exponent is None else f"{mantissa}e{exponent}"
 
     def latex(self, value) -> str:
-        """LaTeX, e.g. '-0.116', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
-        if type(value) is float and self.significant is None and not self.as_held:
-            fast = _fixed(value, self.precision) if math.isfinite(value) else None
+        """LaTeX of a computed value, e.g. '-0.1160', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
+        if type(value) is float and self.significant is None and math.isfinite(value) and abs(value) >= 0.1:
+            fast = _fixed(value, self.precision)
             if fast is not None:
                 return fast
         if self.exact and isinstance(value, sympy.Rational):
-            if value.q == 1:
-                return str(value.p)
-            sign = "-" if value < 0 else ""
-            return rf"{sign}\frac{{{abs(value.p)}}}{{{value.q}}}"
+            return _fraction(value)
         mantissa, exponent = self._parts(value)
         return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
 
+    def given_text(self, value) -> str:
+        """Plain text of a number as it was given (data, a starting value, a setting): its shortest
+        decimal, or a fraction in exact reports; 10 significant figures where it has more."""
+        if self.exact and isinstance(value, sympy.Rational):
+            return str(value)
+        mantissa, exponent = _given_parts(value)
+        return mantissa if exponent is None else f"{mantissa}e{exponent}"
+
+    def given_latex(self, value) -> str:
+        """LaTeX of a number as it was given (see given_text)."""
+        if self.exact and isinstance(value, sympy.Rational):
+            return _fraction(value)
+        mantissa, exponent = _given_parts(value)
+        return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
+
+    def describe(self) -> str:
+        """The rounding rule in words, e.g. '4 decimal places (4 significant figures below 0.1)'."""
+        def count(n, unit):
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+        if self.significant is not None:
+            return count(self.significant, "significant figure")
+        if self.precision == 0:
+            return "whole numbers (1 significant figure below 1)"
+        return f"{count(self.precision, 'decimal place')} ({count(self.precision, 'significant figure')} below 0.1)"
+
     def _parts(self, value) -> tuple[str, int | None]:
-        if isinstance(value, float) and self.significant is None and math.isfinite(value):
-            fast = _fixed(float(value), self.precision)
-            if fast is not None:
-                return fast, None
-        d = self.shown(value)
+        d = self.round(value)
         if d.is_nan():
             return "\\text{NaN}", None
         if d.is_infinite():
             return ("-" if d < 0 else "") + "\\infty", None
         if d == 0:
             return "0", None
+        places = self.places(d)
         exponent = d.adjusted()
-        if self.significant is not None and (exponent < -4 or exponent >= 6):
-            digits = d.scaleb(-exponent)
-            return _plain(digits), exponent
-        return _plain(d), None
+        if exponent < -4 or exponent >= (6 if self.significant is not None else 15):
+            # Beyond 10^15 (a run diverging) the mantissa keeps 15 digits.
+            digits = min(max(0, places + exponent), 14)
+            mantissa = d.scaleb(-exponent).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+            return format(mantissa, "f"), exponent
+        return format(d, "f"), None
+
+
+def _given_parts(value) -> tuple[str, int | None]:
+    if value == 0:
+        return "0", None
+    if type(value) is float and math.isfinite(value) and "e" not in repr(value):
+        return repr(value).removesuffix(".0"), None  # a float's shortest decimal is the number as given
+    d = NumberFormat(significant=10).round(value)
+    if not d.is_finite():
+        return NumberFormat(significant=10)._parts(value)
+    if d == 0:
+        return "0", None
+    exponent = d.adjusted()
+    if exponent < -4 or exponent >= 10:
+        return _plain(d.scaleb(-exponent)), exponent
+    return _plain(d), None
+
+
+def _fraction(value: sympy.Rational) -> str:
+    if value.q == 1:
+        return str(value.p)
+    sign = "-" if value < 0 else ""
+    return rf"{sign}\frac{{{abs(value.p)}}}{{{value.q}}}"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -115,9 +160,7 @@ def _fixed(value: float, places: int) -> str | None:
     if len(digits) == places + 1 and digits[-1] == "5":
         return None
     fixed = f"{value:.{places}f}"
-    if "." in fixed:
-        fixed = fixed.rstrip("0").rstrip(".")
-    return "0" if fixed in ("-0", "") else fixed
+    return "0" if float(fixed) == 0 else fixed
 
 
 def _terminates(q: int) -> bool:
@@ -137,5 +180,4 @@ def _plain(d: Decimal) -> str:
 
 def number_format(settings) -> NumberFormat:
     """The format a report's [report] settings ask for (ReportSettings)."""
-    return NumberFormat(settings.precision, settings.significant, settings.exact,
-                        as_held=settings.carry == "rounded" and not settings.exact)
+    return NumberFormat(settings.precision, settings.significant, settings.exact)

@@ -1,6 +1,7 @@
 """The worked lines of a step: each quantity as name = symbolic form = numbers = value."""
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from ..engine.derivation import delta_symbol, local_symbol
 from .slots import Template, symbolic, template
 from ..model.graph import symbol
 from ..model.names import latex_name
-from .numformat import NumberFormat, number_format
+from .numformat import number_format
 from ..engine.optimizers import ETA, GRAD, THETA, T
 
 GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
@@ -34,6 +35,7 @@ class Formula:
     template: Template | None
     width: int = 0  # the characters the symbolic part shows, for deciding where to break lines
     constant: bool = False  # the form is a number: the line ends there
+    alias: sympy.Symbol | None = None  # the form is this one name: its value is shown as that name's
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=Non
     width = visible_length(lhs) + visible_length(form) + SLOT_WIDTH
     if slots is not None:
         width += visible_length(_TOKEN_FREE.sub("", slots.pattern)) + SLOT_WIDTH * len(slots.slots)
-    return Formula(lhs, form, slots, width, constant=bool(expr.is_Number))
+    return Formula(lhs, form, slots, width, constant=bool(expr.is_Number), alias=expr if expr.is_Symbol else None)
 
 
 _TOKEN_FREE = re.compile(r"\{\d+\}")
@@ -104,8 +106,12 @@ class Worked:
         self.updates = _UpdateFormulas(compiled, self.names)
         self.formats = self._overrides()
         self.recorder: list[str] | None = None
-        self.given = {ETA, *self.updates.hyper}
-        self.given_format = NumberFormat(significant=10, exact=problem.report.exact)
+        # Numbers shown as given: the data, the settings, and a parameter while it holds its starting value.
+        self.given = {ETA, T, *self.updates.hyper, *(symbol(c) for c in graph.columns)}
+        self.initial = {symbol(p): problem.initial[p] for p in graph.params}
+        self.initial.update({sympy.Symbol(f"{p}'"): problem.initial[p] for p in graph.params})
+        # A local partial that is a bare name or number is shown as that name's value is.
+        self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -137,15 +143,26 @@ class Worked:
     def partial(top: str, bottom: str) -> str:
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
-    def substituted(self, value, symbol_: sympy.Symbol) -> str:
-        """LaTeX of a value substituted into a formula: at the report's precision, except settings
-        (the learning rate, an optimiser's constants), which are shown as given."""
-        if symbol_ in self.given:
-            return self.given_format.latex(value)
+    def is_given(self, value, symbol_: sympy.Symbol | None, starts: Mapping | None = None) -> bool:
+        """Whether a value is a number from the spec: data, a setting, a parameter's starting value
+        (`starts` adds starting values by symbol, e.g. for the generic theta of an update)."""
+        symbol_ = self.alias.get(symbol_, symbol_)
+        if symbol_ in self.given or getattr(symbol_, "is_Number", False):
+            return True
+        start = (starts or self.initial).get(symbol_, self.initial.get(symbol_))
+        return start is not None and value == start
+
+    def substituted(self, value, symbol_: sympy.Symbol, starts: Mapping | None = None) -> str:
+        """LaTeX of a value substituted into a formula: computed values at the report's digits,
+        given numbers (data, settings, starting values) as given."""
+        if self.is_given(value, symbol_, starts):
+            return self.number_format.given_latex(value)
         return self.number_format.latex(value)
 
-    def number(self, value, symbol_: sympy.Symbol | None = None) -> str:
-        """LaTeX of a value, with the [report.overrides] decimals of the quantity it belongs to."""
+    def number(self, value, symbol_: sympy.Symbol | None = None, starts: Mapping | None = None) -> str:
+        """LaTeX of a line's result, with the [report.overrides] decimals of the quantity it belongs to."""
+        if self.is_given(value, symbol_, starts):
+            return self.slot(self.number_format.given_latex(value))
         return self.slot(self.formats.get(symbol_, self.number_format).latex(value))
 
     def slot(self, text: str) -> str:
@@ -156,14 +173,16 @@ class Worked:
         self.recorder.append(text)
         return f"\x00{len(self.recorder) - 1}\x00"
 
-    def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None) -> Line:
+    def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None,
+             starts: Mapping | None = None) -> Line:
+        """The worked line of a formula with a row's `values`; `quantity` is the symbol of the result."""
         parts = [formula.lhs]
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
-            parts.append(formula.template.fill(values, self.substituted, self.slot))
+            parts.append(formula.template.fill(values, lambda v, s: self.substituted(v, s, starts), self.slot))
         if not formula.constant:
-            parts.append(self.number(value, quantity))
+            parts.append(self.number(value, formula.alias if formula.alias is not None else quantity, starts))
         return Line(tuple(parts), formula.width)
 
     def row_values(self, step, row: int, index: int) -> dict:
@@ -258,6 +277,7 @@ class _UpdateFormulas:
         problem = compiled.problem
         rule = compiled.stepper.rule
         self.rule = rule
+        self.problem = problem
         self.trained = [p for p in problem.graph.params if p not in problem.training.frozen]
         hyper = {sympy.Symbol(k, real=True): v for k, v in rule.hyper.items()}
         self.hyper = hyper
@@ -297,15 +317,26 @@ class _UpdateFormulas:
         for param in self.trained:
             old = (previous_state or {}).get(param, {})
             start = [old.get(s, rule.initial.get(s, 0)) for s in rule.state]
-            results = self.function(step.params[param], step.gradients[param], step.learning_rate, step.step, *start)
+            inputs = [step.params[param], step.gradients[param], step.learning_rate, step.step, *start]
+            if self.problem.exact_arithmetic:
+                inputs = [_exact(v) for v in inputs]
+            results = self.function(*inputs)
             latest = {"theta": step.params[param], **dict(zip(rule.state, start))}
             fixed[GRAD] = step.gradients[param]
+            starts = {THETA: self.problem.initial[param]}
             lines = []
             for (target, _), formula, result in zip(rule.assignments, self.formulas[param], results):
                 env = {**fixed, THETA: latest["theta"],
                        **{self.symbols[k]: v for k, v in latest.items() if k != "theta"}}
                 quantity = self.updated[param] if target == "theta" else None
-                lines.append(worked.line(formula, env, result, quantity))
+                lines.append(worked.line(formula, env, result, quantity, starts))
                 latest[target] = result
             out.append((param, lines))
         return out
+
+
+def _exact(value):
+    """A trace's number as the exact value it stands for: a float is its shortest decimal."""
+    if isinstance(value, float):
+        return sympy.Rational(repr(value)) if math.isfinite(value) else value
+    return sympy.sympify(value)
