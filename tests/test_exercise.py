@@ -83,8 +83,8 @@ def test_the_key_holds_the_working_with_the_articles_numbers(spec, tmp_path):
     assert main(["exercise", str(spec), "--key", str(key)]) == 0
     text = key.read_text()
     assert r"\text{(1)}\quad \hat{y} &= w_{1} x_{1} + w_{2} x_{2} + b = \left(-0.017\right) \times 4" in text
-    assert r"= -0.116 \\" in text and r"\left(-4.232\right) \times 4 = -16.928" in text
-    assert r"= -0.017 - 0.05 \times \left(-16.928\right) = 0.8294" in text
+    assert r"= -0.1160 \\" in text and r"\left(-4.2320\right) \times 4 = -16.9280" in text
+    assert r"= -0.017 - 0.05 \times \left(-16.9280\right) = 0.8294" in text
     assert r"\text{(16)}\quad b' &= b - \eta \frac{\partial L}{\partial b} = 0.2116 - 0.05 \times 34.3584 = -1.5063" in text
 
 

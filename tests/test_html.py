@@ -107,13 +107,19 @@ def graph_label(browser, key_text: str) -> str:
 def test_seed_a_explorer_opens_on_step_one_with_the_articles_numbers(browser, tmp_path):
     open_page(browser, page(tmp_path, "seed_a_linear_regression"))
     # The article: ŷ = -0.116 for the first row, w1 becomes 0.8294 after the step.
-    assert "= -0.116" in graph_label(browser, "ŷ")
+    assert "= -0.1160" in graph_label(browser, "ŷ")
     panel = browser.find_element("id", "explorer-step").text
     assert "Step 1 (epoch 1, row 1)" in panel and "0.8294" in panel
 
 
 def test_right_arrow_three_times_shows_step_four(browser, tmp_path, capsys):
-    steps = trace_json(tmp_path, capsys, "seed_a_linear_regression")["steps"]
+    # The page shows the run carried as the report carries it: rounded as shown, as the JSON of
+    # the same spec with carry = "rounded" holds it.
+    spec = tmp_path / "rounded.toml"
+    spec.write_text((EXAMPLES / "seed_a_linear_regression.toml").read_text().replace("[report]", '[report]\ncarry = "rounded"'))
+    capsys.readouterr()
+    assert main(["run", str(spec), "--format", "json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 

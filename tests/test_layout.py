@@ -20,13 +20,13 @@ def test_step_over_more_rows_than_shown_works_one_row_and_tabulates_the_first():
     assert step.startswith("## Step 1 (epoch 1, 4 rows)")
     # By hand at w = b = 0: p = sigmoid(0) = 0.5 for every row, L = ln 2 = 0.6931, and
     # dL/dw = (p - y) x: row 1 (0.5 - 0) 0.5 = 0.25, row 2 (0.5 - 0) 1.5 = 0.75; dL/db = p - y = 0.5.
-    assert "| 1 | 0.5 | 0 | 0.6931 | 0.25 | 0.5 |" in step
-    assert "| 2 | 1.5 | 0 | 0.6931 | 0.75 | 0.5 |" in step
+    assert "| 1 | 0.5 | 0 | 0.6931 | 0.2500 | 0.5000 |" in step
+    assert "| 2 | 1.5 | 0 | 0.6931 | 0.7500 | 0.5000 |" in step
     assert "| … | 2 more rows | | | | |" in step
     assert step.count("### Row") == 1 and "### Row 1, worked in full" in step
     # The mean of all four rows (rows 3 and 4: (0.5 - 1) 2.5 = -1.25, (0.5 - 1) 3.5 = -1.75) is -0.5.
-    assert (r"\frac{\partial L}{\partial w} &= \frac{1}{4} \left(0.25 + 0.75 + \ldots \text{ (2 more rows)}\right)"
-            r" = -0.5") in step
+    assert (r"\frac{\partial L}{\partial w} &= \frac{1}{4} \left(0.2500 + 0.7500 + \ldots \text{ (2 more rows)}\right)"
+            r" = -0.5000") in step
 
 
 def test_full_batch_over_200000_rows_is_a_short_report():

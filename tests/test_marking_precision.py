@@ -135,7 +135,7 @@ def test_local_partials_and_deltas_are_marked(tmp_path, capsys):
     assert code == 0 and len(verdicts) == 4
     code, verdicts, _ = mark(tmp_path, capsys, spec, '[[steps]]\nstep = 1\nlocal = { "L/yhat" = 4.232 }\n')
     assert verdicts["local.L/yhat@1"]["status"] == "wrong"
-    assert verdicts["local.L/yhat@1"]["working"].endswith("= -4.232")
+    assert verdicts["local.L/yhat@1"]["working"].endswith("= -4.2320")
 
 
 def test_a_wrong_local_partial_carries_into_the_delta_and_gradient_as_follows(tmp_path, capsys):

@@ -10,6 +10,7 @@ import re
 from markupsafe import Markup, escape
 
 from ..engine.derivation import local_symbol
+from ..model.graph import symbol
 from . import mathml
 from .svg import Arrow, Box, chart_svg, graph_svg
 
@@ -120,7 +121,7 @@ def graph_parts(report):
         if kind in ("input", "target"):
             value, grad = slot(("data", columns[name])), None
         elif kind == "param":
-            value, grad = slot(("param", param_at[name])), slot(("gradient", param_at[name]))
+            value, grad = slot(("param", param_at[name], symbol(name))), slot(("gradient", param_at[name]))
         else:
             value = slot(("out", slices["values"].start + node_at[name]))
             grad = slot(("out", slices["deltas"].start + node_at[name]))
@@ -128,7 +129,7 @@ def graph_parts(report):
     arrows = []
     for source, target in figure["edges"]:
         edge = (name_of[target], name_of[source])
-        partial = slot(("out", slices["local"].start + edge_at[edge])) if edge in edge_at else None
+        partial = slot(("out", slices["local"].start + edge_at[edge], local_symbol(*edge))) if edge in edge_at else None
         tex = report.worked.names.get(local_symbol(*edge), "") if partial is not None else ""
         arrows.append(Arrow(str(source), str(target), partial, tex))
     data = [problem.data[c] for c in graph.columns]
@@ -138,7 +139,15 @@ def graph_parts(report):
         row = int(trace.rows[row_start])
         sources = {"out": trace.outputs[row_start].tolist(), "param": trace.params[index].tolist(),
                    "gradient": trace.gradients[index].tolist()}
-        return [str(report.given(data[k].item(row))) if part == "data" else text(sources[part][k])
-                for part, k in getters]
+        shown = []
+        for part, k, *quantity in getters:
+            if part == "data":
+                shown.append(str(report.given(data[k].item(row))))
+                continue
+            value = sources[part][k]
+            # A parameter at its starting value, or a partial that is a given number, shows as given.
+            given = quantity and report.worked.is_given(value, quantity[0])
+            shown.append(report.numbers.given_text(value) if given else text(value))
+        return shown
 
     return boxes, arrows, numbers
