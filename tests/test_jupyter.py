@@ -21,8 +21,8 @@ def test_objects_display_in_every_mime_type():
         assert set(bundle) == {"text/plain", "text/markdown", "text/latex", "text/html"}
     step = trace.steps[0]._repr_mimebundle_()
     assert step["text/latex"].startswith("$$\n\\begin{aligned}") and step["text/latex"].endswith("\\end{aligned}\n$$")
-    assert "= -0.116" in step["text/latex"] and "= 0.8294" in step["text/latex"]
-    assert "<mn>0.116</mn>" in step["text/html"] and "<mn>0.8294</mn>" in step["text/html"]
+    assert "= -0.1160" in step["text/latex"] and "= 0.8294" in step["text/latex"]
+    assert "<mn>0.1160</mn>" in step["text/html"] and "<mn>0.8294</mn>" in step["text/html"]
     assert "\\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + b" in problem._repr_mimebundle_()["text/latex"]
 
 
@@ -63,11 +63,11 @@ def test_notebook_runs_the_magics_and_shows_the_trace(tmp_path):
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     magic, value, check = (cell.outputs for cell in notebook.cells[1:])
     assert [o.output_type for o in magic] == ["display_data"]
-    assert "= 0.8294" in magic[0].data["text/markdown"] and "-0.116" in magic[0].data["text/markdown"]
+    assert "= 0.8294" in magic[0].data["text/markdown"] and "-0.1160" in magic[0].data["text/markdown"]
     assert [o.output_type for o in value] == ["execute_result"]
     data = value[0].data
-    assert "-0.116" in data["text/markdown"] and "= 0.8294" in data["text/markdown"]
-    assert "<mn>0.116</mn>" in data["text/html"] and "<mn>0.8294</mn>" in data["text/html"]
-    assert ">-0.116</tspan>" in data["text/html"]  # the graph's label for ŷ at step 1
+    assert "-0.1160" in data["text/markdown"] and "= 0.8294" in data["text/markdown"]
+    assert "<mn>0.1160</mn>" in data["text/html"] and "<mn>0.8294</mn>" in data["text/html"]
+    assert ">-0.1160</tspan>" in data["text/html"]  # the graph's label for ŷ at step 1
     marked = [line.split() for line in "".join(o.get("text", "") for o in check).splitlines()]
     assert ["step", "1", "updated.m", "✗", "wrong", "given", "3,", "expected", "7/2"] in marked

@@ -83,7 +83,7 @@ def test_full_batch_loss_rising_after_a_step_and_the_advice_that_follows():
         inputs=["x"], targets=["y"], nodes={"L": "(w*x - y)**2"}, loss="L", params={"w": 1.0},
         data={"x": [1.0], "y": [0.0]}, learning_rate=1.5, training={"epochs": 3, "batch_size": None})
     document = derive.render(problem.train(), "markdown")
-    assert "The loss rose after steps 1 and 2 (after step 1: from 1 to 4)" in notes_of(document)
+    assert "The loss rose after steps 1 and 2 (after step 1: from 1.0000 to 4.0000)" in notes_of(document)
     tips = tips_of(document)
     assert "A smaller learning rate" in tips and "Shuffling" not in tips  # one batch of every row: nothing to shuffle
 

@@ -39,7 +39,8 @@ def carried(trace):
     """The trace the report shows: the run carried as its report carries numbers. A run trained
     with the machine's numbers whose report rounds as shown is trained again, rounding."""
     problem = trace.problem
-    if problem.report.exact or problem.carry == "full" or problem.report.carry == "rounded" or trace.diverged:
+    if problem.report.exact or problem.carry == "full" or problem.report.carry == "rounded" \
+            or getattr(trace, "diverged", None):
         return trace
     rounded = dataclasses.replace(problem, report=dataclasses.replace(problem.report, carry="rounded"))
     return api.train(rounded)
@@ -228,10 +229,14 @@ class Report:
         """How numbers are carried: "exact", "rounded" or "full", the rounding rule in words, and
         why a report that would round as shown carries full precision ("long", "diverged" or None)."""
         problem = self.problem
-        carry = "exact" if problem.report.exact else ("rounded" if problem.report.carry == "rounded" else "full")
+        diverged = getattr(self.trace, "diverged", None)  # a problem shown before training has no trace
+        if problem.report.exact:
+            carry = "exact"
+        else:
+            carry = "rounded" if problem.carry == "rounded" and not diverged else "full"
         why = None
         if carry == "full" and problem.report.carry is None:
-            why = "diverged" if self.trace.diverged and problem.carry == "rounded" else "long"
+            why = "diverged" if diverged else "long"
         return {"carry": carry, "rule": self.numbers.describe(), "why": why}
 
     def data_rows(self, indices, current: set[int], limit: int = FULL_TABLE_ROWS, slotted: bool = False) -> list[dict]:

@@ -7,6 +7,7 @@ import numpy as np
 import sympy
 
 from ..model.functions import relu, sigmoid
+from .numformat import number_format
 
 SATURATION = 1e-3  # a derivative, or a gradient, below this share of its largest counts as vanished
 MAX_LISTED = 6     # step numbers listed before they are counted instead
@@ -172,7 +173,7 @@ class RunNotes:
         return []
 
     def frozen(self) -> list[dict]:
-        return [{"kind": "frozen", "param": self.name(p), "value": self.text(self.problem.initial[p])}
+        return [{"kind": "frozen", "param": self.name(p), "value": number_format(self.problem.report).given_text(self.problem.initial[p])}
                 for p in self.problem.training.frozen]
 
     def diverged(self) -> list[dict]:
