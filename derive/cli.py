@@ -230,7 +230,7 @@ def variants(args) -> int:
         raise SpecError(f"--out {out}: is not a folder; give a folder (it is created if missing).")
     api.load(args.spec)
     rows = make_class(args.spec, read_roster(args.roster), out, args.jobs, args.pdf)
-    print(f"derive: {len(rows)} students written to {out} (key: {out / 'key.csv'})", file=sys.stderr)
+    print(f"derive: {len(rows)} student{'s' if len(rows) != 1 else ''} written to {out} (key: {out / 'key.csv'})", file=sys.stderr)
     return 0
 
 
