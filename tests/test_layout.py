@@ -108,3 +108,15 @@ def test_advice_leaves_out_what_the_spec_already_does():
     assert "Shuffling" not in tips_of(derive.render(shuffled.train(), "markdown"))
     plain = tips_of(derive.render(derive.load(EXAMPLES / "seed_b_straight_line.toml").train(), "markdown"))
     assert "Shuffling the rows each epoch" in plain and "(`optimizer`: momentum, Adam)" in plain
+
+
+def test_title_math_is_typeset_and_everything_else_escaped():
+    problem = derive.load(EXAMPLES / "seed_b_straight_line.toml")
+    cases = {"Fitting $y = 2x + 1$ in $\\eta$-steps": r"{\LARGE Fitting $y = 2x + 1$ in $\eta$-steps\par}",
+             "Costs $5, 50% off": r"{\LARGE Costs \$5, 50\% off\par}",
+             "Not $\\input{/etc/passwd}$": r"{\LARGE Not \$\textbackslash{}input\{/etc/passwd\}\$\par}"}
+    for title, shown in cases.items():
+        document = derive.render(dataclasses.replace(problem, title=title).train(), "latex")
+        assert shown in document
+    markdown = derive.render(dataclasses.replace(problem, title="A $\\hat{y}$ of 5_000").train(), "markdown")
+    assert markdown.startswith("# A $\\hat{y}$ of 5\\_000\n")

@@ -15,6 +15,7 @@ from .derivations import Derivations
 from .numformat import number_format
 from ..model.graph import symbol
 from . import formats
+from .escape import safe_math
 from .formats import Format
 from ..model.names import latex_name
 from .notes import RunNotes, epoch_bounds, improvements
@@ -175,7 +176,8 @@ class Report:
         shown = min(shown, n_steps)
         statement = self.statement()
         context = {
-            "title": problem.title or "Gradient descent, worked step by step",
+            "title": self.title(problem.title or "Gradient descent, worked step by step"),
+            "title_text": problem.title or "Gradient descent, worked step by step",
             "notes": problem.report.notes,
             "statement": statement,
             "graph": self.graph(),
@@ -192,6 +194,20 @@ class Report:
         if self.fmt.extend is not None:
             self.fmt.extend(self, env, context)
         return context
+
+    def title(self, text: str) -> Markup:
+        """The title with its `$...$` spans as math (where they use only plain math commands); the
+        rest, and any other span, escaped for the format."""
+        pieces, parts = [], text.split("$")
+        for i, piece in enumerate(parts):
+            closed = i < len(parts) - 1  # an odd piece is math when a `$` follows it
+            if i % 2 == 0:
+                pieces.append(self.fmt.escape(piece))
+            elif closed and safe_math(piece):
+                pieces.append(self.fmt.inline_math(piece))
+            else:
+                pieces.append(self.fmt.escape(f"${piece}$" if closed else f"${piece}"))
+        return Markup("".join(pieces))
 
     def statement(self) -> dict:
         problem, worked = self.problem, self.worked

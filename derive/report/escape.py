@@ -1,6 +1,8 @@
 """Escaping user text for LaTeX and Markdown, so that it prints literally."""
 from __future__ import annotations
 
+import re
+
 _LATEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
@@ -20,3 +22,20 @@ def escape_latex(text: str) -> str:
 def escape_markdown(text: str) -> str:
     """Text that Markdown (and KaTeX) show as written: punctuation backslash-escaped, HTML as entities."""
     return "".join(_HTML.get(c, "\\" + c if c in _MARKDOWN else c) for c in str(text))
+
+
+_MATH_COMMANDS = set("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
+pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega frac sqrt hat
+bar tilde vec dot cdot times sum prod log ln exp sin cos tanh partial nabla mathrm mathbf mathit mathcal boldsymbol
+operatorname left right leq geq neq approx infty to in ldots cdots quad prime top""".split())
+
+
+def safe_math(tex: str) -> bool:
+    """Math a title may hold: plain commands of formulas, balanced braces, nothing that reads files or defines."""
+    commands = re.findall(r"\\([A-Za-z]+|.)", tex)
+    depth = 0
+    for c in tex:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and bool(tex.strip()) and all(c in _MATH_COMMANDS or c in ",;!{}|" for c in commands)
