@@ -9,6 +9,7 @@ from .engine.derivation import Derivation, derive
 from .engine.optimizers import make_rule
 from .engine.trace import Trace
 from .errors import DeriveError, SpecError
+from .model.functions import not_rational
 from .model.problem import Problem
 from .model.spec import load as read_spec
 from .report.numformat import number_format
@@ -19,8 +20,13 @@ def load(path: str | Path) -> Problem:
     and the schedule are checked here, before any work, so their errors name the file too."""
     problem = read_spec(path)
     try:
-        make_rule(problem.training.optimizer, problem.training.options)
+        rule = make_rule(problem.training.optimizer, problem.training.options)
         make_rate_schedule(problem)
+        inexact = [not_rational(expr) for _, expr in rule.assignments] if problem.report.exact else []
+        if any(inexact):
+            raise SpecError(f"exact = true needs every value to be a fraction, and optimizer {rule.name!r} uses "
+                            f"{next(filter(None, inexact))}, which has no exact value; use \"sgd\" or set "
+                            f"exact = false.", "train.optimizer")
     except SpecError as exc:
         raise exc.at(source=str(path)) from None
     return problem

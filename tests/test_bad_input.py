@@ -2,6 +2,8 @@
 and the fix, never a traceback or a silently wrong number."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support import EXAMPLES
@@ -46,7 +48,7 @@ CASES = [
     ("overflowing-constant", node(YHAT, 'yhat = "w1*x1 + w2*x2 + b + 1e999"'), {},
      "model.nodes.yhat: a number in the expression is too large"),
     ("negative-seed", node("batch_size = 1", "batch_size = 1\nseed = -1"), {},
-     "train.seed: expected a whole number at least 0, got -1"),
+     "train.seed: expected a whole number at least 0 and at most 4294967295, got -1"),
     ("schedule-kind-list", lambda s: s + '\n[train.schedule]\nkind = ["step"]\n', {},
      "train.schedule.kind: expected a schedule's name such as \"step\", got ['step']"),
     ("schedule-nan", lambda s: s + '\n[train.schedule]\nkind = "exponential"\ngamma = nan\n', {},
@@ -85,6 +87,25 @@ CASES = [
      "report.names.yhat: the character '\\x00' is not allowed in names"),
     ("names-unbalanced", lambda s: s + "\n[report.names]\nyhat = '\\hat{y'\n", {},
      "report.names.yhat: the braces in '\\\\hat{y' do not balance"),
+    ("negative-base-constant", node(YHAT, 'yhat = "w1*x1 + w2*x2 + b + (-8)**0.5"'), {},
+     "model.nodes.yhat: (-8)**0.5 has no real value: a negative number to a fractional power."),
+    # w1 x1 = -0.017 * 4 at the starting values: no real square root, logarithm or power at step 1, row 1.
+    ("sqrt-of-negative", node(YHAT, 'r = "sqrt(w1*x1)"\n' + YHAT[:-1] + ' + r"'), {},
+     "model.nodes.r: has no real value at step 1, data row 1 (w1 = -0.017, x1 = 4)"),
+    ("log-of-negative-from-starting-values", node(YHAT, 'r = "log(w1*x1 + b - 5)"\n' + YHAT[:-1] + ' + r"'), {},
+     "model.nodes.r: has no real value at step 1, data row 1 (b = 0, w1 = -0.017, x1 = 4)"),
+    ("fractional-power-of-negative", node(YHAT, 'r = "(w1*x1)**1.5"\n' + YHAT[:-1] + ' + r"'), {},
+     "model.nodes.r: has no real value at step 1, data row 1 (w1 = -0.017, x1 = 4)"),
+    ("fractional-power-batched", lambda s: s.replace(YHAT, 'r = "(w1*x1)**1.5"\n' + YHAT[:-1] + ' + r"')
+     .replace("batch_size = 1", "batch_size = 2"), {},
+     "model.nodes.r: has no real value at step 1, data row 1 (w1 = -0.017, x1 = 4)"),
+    ("sqrt-exact-rounded", lambda s: s.replace(YHAT, 'r = "sqrt(w1*x1)"\n' + YHAT[:-1] + ' + r"')
+     .replace("precision = 4", 'precision = 4\ncarry = "rounded"'), {},
+     "model.nodes.r: has no real value at step 1, data row 1 (w1 = -0.017, x1 = 4)"),
+    ("exact-with-adam", lambda s: SEED_B.replace("learning_rate", 'optimizer = "adam"\nlearning_rate'), {},
+     "train.optimizer: exact = true needs every value to be a fraction, and optimizer 'adam' uses sqrt, which has no exact value"),
+    ("exact-fractions-outgrow-the-budget", lambda s: SEED_B.replace('yhat = "m*x + c"', 'yhat = "(m*x + c)**7"')
+     .replace("epochs = 1", "epochs = 3"), {}, "digits, more than 300; set exact = false"),
     ("exact-with-sigmoid", lambda s: SEED_B.replace('yhat = "m*x + c"', 'yhat = "sigmoid(m*x + c)"'), {},
      "model.nodes.yhat: exact = true needs every value to be a fraction, and sigmoid of a fraction is not one"),
 ]
@@ -165,3 +186,21 @@ def test_a_layer_of_a_hundred_inputs_trains():
     step = loads(spec).train().steps[0]
     assert step.loss == pytest.approx(4.0, rel=1e-12)
     assert all(step.gradients[f"w1_{i}_1"] == pytest.approx(-4.0, rel=1e-12) for i in range(1, 101))
+
+
+def test_json_never_holds_bare_infinity(tmp_path, capsys):
+    # An unused node overflows in every row of a two-row batch: the loss and gradients are finite,
+    # so training goes on, and the JSON says "inf" where it has no number to write.
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SEED_A.replace('L = "(yhat - y)**2"', 'L = "(yhat - y)**2"\nbig = "exp(1000*x1)"')
+                    .replace("batch_size = 1", "batch_size = 2"))
+    assert main(["run", str(spec), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "'big' is not used by the loss" in captured.err
+
+    def refuse(constant):
+        raise AssertionError(f"bare {constant} in the JSON")
+
+    trace = json.loads(captured.out, parse_constant=refuse)
+    assert trace["steps"][0]["values"]["big"] == ["inf", "inf"]
+    assert trace["steps"][0]["loss"] == pytest.approx(((-0.116 - 2) ** 2 + (-0.418 + 14) ** 2) / 2, rel=1e-12)

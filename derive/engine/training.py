@@ -8,13 +8,15 @@ import struct
 import numpy as np
 import sympy
 
+from ..errors import SpecError
+from ..model.draws import stream
 from .trace import Trace
 
 
 def epoch_orders(n_rows: int, settings):
     """(epoch, order) for every epoch: the rows in the order they are fed, a permutation drawn
     from `seed` when shuffled, else range(n_rows). Every loop takes its row order from here."""
-    rng = np.random.default_rng(settings.seed)
+    rng = stream(settings.seed)
     for epoch in range(1, settings.epochs + 1):
         yield epoch, rng.permutation(n_rows) if settings.shuffle else range(n_rows)
 
@@ -77,7 +79,7 @@ def _train_batched(compiled) -> Trace:
         if not (math.isfinite(loss) and all(math.isfinite(g) for g in grads)):
             table = _table([out], [len(rows)], layout.width)
             fed = [[float(c[r]) for c in columns] for r in rows]
-            diverged = _locate(compiled, params, fed, t, [tuple(r) for r in table.tolist()])
+            diverged = _locate(compiled, params, fed, t, [tuple(r) for r in table.tolist()], list(rows))
             break
         rate = float(compiled.schedule(epoch))
         result, diverged = _update(compiled, params, grads, state, rate, t)
@@ -183,7 +185,7 @@ def _train_fused(compiled) -> Trace:
             if bad == done and not raised and position == len(rows):
                 break
             r = int(rows[position])
-            out, new, diverged = _general_step(compiled, params, state, [[float(c[r]) for c in data]], rate, t)
+            out, new, diverged = _general_step(compiled, params, state, [[float(c[r]) for c in data]], rate, t, [r])
             if diverged is None:
                 record += struct.pack(f"<{width}d", *params, *state, *out[0])
                 rows_fed.append(rows[position:position + 1])
@@ -218,14 +220,14 @@ def _joined(parts: list) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _general_step(compiled, params, state, batch_rows, rate, t):
+def _general_step(compiled, params, state, batch_rows, rate, t, indices=None):
     """One step by the general code: (row outputs, new parameters and state, diverged or None)."""
     try:
         outputs = [compiled.kernel.row(params, row) for row in batch_rows]
     except (OverflowError, ZeroDivisionError, ValueError):
         outputs = None
     if outputs is None or not all(_finite(o, compiled.exact) for o in outputs):
-        return None, None, _locate(compiled, params, batch_rows, t, outputs)
+        return None, None, _locate(compiled, params, batch_rows, t, outputs, indices)
     m = len(batch_rows)
     grad_slice = compiled.layout.gradients
     grads = outputs[0][grad_slice] if m == 1 else \
@@ -255,7 +257,7 @@ def _train_general(compiled) -> Trace:
         except (OverflowError, ZeroDivisionError, ValueError):
             outputs = None
         if outputs is None or not all(_finite(o, exact) for o in outputs):
-            diverged = _locate(compiled, params, [rows[r] for r in batch], t, outputs)
+            diverged = _locate(compiled, params, [rows[r] for r in batch], t, outputs, list(batch))
             break
         m = len(batch)
         if m == 1:
@@ -269,6 +271,8 @@ def _train_general(compiled) -> Trace:
         result, diverged = _update(compiled, params, grads, state, rate, t)
         if diverged:
             break
+        if exact:
+            _within_budget(compiled, t, outputs, result)
         for key, value in (("epochs", epoch), ("before", params + tuple(state)), ("gradients", grads),
                            ("losses", loss), ("rates", rate)):
             record[key].append(value)
@@ -310,16 +314,52 @@ def _describe(value) -> str:
     return "inf" if number > 0 else "-inf"
 
 
-def _locate(compiled, params, rows, t: int, outputs=None) -> dict:
+def _locate(compiled, params, rows, t: int, outputs=None, indices=None) -> dict:
     """Find the first quantity of a failing step that is infinite or NaN; where the step raised,
-    re-run it on NumPy floats, which give inf and NaN instead of exceptions."""
+    re-run it on NumPy floats, which give inf and NaN instead of exceptions. A node whose value is
+    NaN from finite inputs is outside its function's domain: a SpecError naming node and row."""
     if outputs is None:
         safe = compiled.batch_row
         with np.errstate(all="ignore"):
             outputs = [safe(tuple(np.float64(float(p)) for p in params), tuple(np.float64(float(v)) for v in row))
                        for row in rows]
-    for out in outputs:
+    for k, out in enumerate(outputs):
         for name, value in zip(compiled.layout.quantities, out):
             if not _finite((value,), compiled.exact):
+                if name.startswith("values.") and _describe(value) == "nan":
+                    raise _domain_error(compiled, name.removeprefix("values."), t, indices[k] if indices else None,
+                                        params, rows[k], out)
                 return {"step": t, "quantity": name, "value": _describe(value)}
     return {"step": t, "quantity": "loss", "value": "nan"}
+
+
+DIGIT_BUDGET = 300  # digits of an exact fraction's numerator or denominator
+
+
+def _within_budget(compiled, t: int, outputs, result) -> None:
+    """Refuse a step whose exact fractions outgrow DIGIT_BUDGET digits: they only grow from there,
+    and neither a report nor a student can use them."""
+    limit = 10 ** DIGIT_BUDGET
+    names = compiled.layout.quantities
+    updated = [f"updated.{p}" for p in compiled.layout.params]
+    for name, value in [*(pair for out in outputs for pair in zip(names, out)), *zip(updated, result)]:
+        if getattr(value, "is_Rational", False) and max(abs(value.p), value.q) >= limit:
+            digits = len(str(max(abs(value.p), value.q)))
+            raise SpecError(f"{name} at step {t} is a fraction of {digits} digits, more than {DIGIT_BUDGET}; set "
+                            f"exact = false (or carry = \"rounded\"), or train fewer steps.", "report.exact",
+                            compiled.problem.source)
+
+
+def _domain_error(compiled, node: str, t: int, row, params, values, out) -> SpecError:
+    """The error for a node with no real value (sqrt or log of a negative number, a negative base
+    to a fractional power, 0/0), naming the step, the data row and the values the node used."""
+    graph = compiled.problem.graph
+    known = {**dict(zip(graph.params, params)), **dict(zip(graph.columns, values)),
+             **dict(zip(graph.node_names, out))}
+    used = sorted(s.name for s in dict(graph.nodes)[node].free_symbols)
+    shown = ", ".join(f"{name} = {float(known[name]):.6g}" for name in used)
+    where = f"data row {row + 1}" if row is not None else "a row"
+    return SpecError(f"has no real value at step {t}, {where} ({shown}): the square root or log of a negative "
+                     f"number, a negative number to a fractional power, or 0/0; change the starting values or the "
+                     f"data, or keep the argument in the function's domain.", f"model.nodes.{node}",
+                     compiled.problem.source)

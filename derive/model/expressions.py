@@ -235,6 +235,8 @@ class _Builder:
             raise ExpressionError("exponents must be numbers, not expressions with names.")
         if abs(exponent) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {exponent} is too large; the limit is {MAX_EXPONENT}.")
+        if base.is_number and base.is_negative and not exponent.is_integer:
+            raise ExpressionError(f"({base})**{float(exponent):g} has no real value: a negative number to a fractional power.")
         if base.is_number and base.is_finite and abs(base) > 1:
             digits = float(abs(exponent)) * float(sympy.log(abs(base), 10).evalf(5))
             if digits > 300:

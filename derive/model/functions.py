@@ -430,7 +430,7 @@ def not_rational(expr: sympy.Expr) -> str | None:
     """The first function in `expr` whose value at a rational argument is not rational (by its
     name in expressions), or None when exact arithmetic can evaluate the whole expression."""
     for sub in sympy.preorder_traversal(expr):
-        if sub.is_Pow and not sub.exp.is_Integer:
+        if sub.is_Pow and not sub.exp.is_integer:
             return "sqrt" if sub.exp in (S.Half, -S.Half) else "a fractional power"
         entry = BY_CLASS.get(type(sub))
         if entry is not None and not entry.rational:

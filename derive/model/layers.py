@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import SpecError, closest, expect_number, unknown_key
+from .draws import MAX_SEED, stream
 from .functions import ACTIVATIONS
 
 INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")
@@ -75,8 +76,10 @@ def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: s
     for key, value in options.items():
         if key not in allowed:
             raise SpecError(f"not an option of {kind!r}.{closest(key, allowed)}", f"{where}.{key}")
-        expect_number(value, f"{where}.{key}", low=0 if key == "seed" else None, whole=key == "seed")
-    rng = np.random.default_rng(int(options.get("seed", 0)))
+        if key == "seed":
+            expect_number(value, f"{where}.seed", low=0, high=MAX_SEED, whole=True)
+        expect_number(value, f"{where}.{key}")
+    rng = stream(int(options.get("seed", 0)))
     n = len(weights)
     if kind in ("zeros", "ones"):
         drawn = np.full(n, 0.0 if kind == "zeros" else 1.0)

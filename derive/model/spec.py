@@ -14,6 +14,7 @@ import numpy as np
 import sympy
 
 from ..errors import DeriveWarning, ExpressionError, SpecError, expect_number, unknown_key
+from .draws import MAX_SEED
 from .expressions import parse
 from .functions import not_rational
 from .graph import build_graph, symbol
@@ -219,7 +220,7 @@ class _Reader:
         epochs = expect_number(table.get("epochs", 1), "train.epochs", low=1, whole=True)
         batch = table.get("batch_size", 1)
         batch = None if batch in ("all", "full") else self.integer("train.batch_size", batch, "or \"all\"")
-        seed = expect_number(table.get("seed", 0), "train.seed", low=0, whole=True)
+        seed = expect_number(table.get("seed", 0), "train.seed", low=0, high=MAX_SEED, whole=True)
         shuffle = table.get("shuffle", False)
         if not isinstance(shuffle, bool):
             raise SpecError(f"expected true or false, got {shuffle!r}.", "train.shuffle")

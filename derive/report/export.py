@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import json
+import math
 
 
 def _plain(value):
-    """Floats for JSON: exact Rationals become floats, lists are converted item by item."""
+    """Floats for JSON: exact Rationals become floats, lists are converted item by item, and a
+    number that is not finite is the string "inf", "-inf" or "nan" (JSON has no such numbers)."""
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (int, float)):
-        return value
-    return float(value)
+    number = value if isinstance(value, (int, float)) else float(value)
+    return number if math.isfinite(number) else str(number)
 
 
 def derivations_dict(compiled) -> dict:
@@ -42,4 +43,4 @@ def trace_dict(trace) -> dict:
 
 
 def render_json(trace) -> str:
-    return json.dumps(trace_dict(trace), indent=1) + "\n"
+    return json.dumps(trace_dict(trace), indent=1, allow_nan=False) + "\n"
