@@ -90,6 +90,8 @@ def test_a_students_numbers_follow_the_documented_draw_and_the_key_checks_by_han
             assert float(row[f"step{k}.gradients.w1"]) == pytest.approx(step["g1"], abs=1e-9)
             assert float(row[f"step{k}.updated.w1"]) == pytest.approx(step["w1"], abs=1e-9)
     assert {by_hand(s)[0]["attempt"] for s in key} != {0}  # some draws were redrawn
+    # The student's key shows step 1's update of w1 with the drawn numbers.
+    assert f"= {float(key['s001']['step1.updated.w1']):.4f}".rstrip("0") in (out / "s001" / "key.md").read_text()
     first = drawn("s001", by_hand("s001")[0]["attempt"])
     assert f"| {first['w1']:g} | {first['w2']:g} | 0 |" in (out / "s001" / "worksheet.md").read_text()
 
@@ -99,7 +101,7 @@ def test_the_same_id_gives_the_same_bytes_and_two_ids_differ(course, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["variants", str(spec), "--roster", str(roster), "--out", str(a)]) == 0
     assert main(["variants", str(spec), "--roster", str(roster), "--out", str(b), "--jobs", "2"]) == 0
-    for name in ("worksheet.md", "answers.toml", "solution.md"):
+    for name in ("worksheet.md", "answers.toml", "solution.md", "key.md"):
         assert (a / "s007" / name).read_bytes() == (b / "s007" / name).read_bytes()
     assert (a / "key.csv").read_bytes() == (b / "key.csv").read_bytes()
     key = key_of(a)

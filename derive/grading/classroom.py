@@ -58,7 +58,7 @@ def _variants(spec: str) -> Variants:
 
 
 def student_files(spec: str, student: str, out: str, pdf: bool) -> dict:
-    """Write one student's worksheet, answers template and worked solution; return their key row."""
+    """Write one student's worksheet, answers template, worked solution and answer key; return their key row."""
     from .. import api
     from ..report.pdf import build_pdf
     from ..output import OutputFile
@@ -70,7 +70,8 @@ def student_files(spec: str, student: str, out: str, pdf: bool) -> dict:
     folder = Path(out) / student
     folder.mkdir(parents=True, exist_ok=True)
     documents = {"worksheet.md": lambda: sheet.render("markdown"), "answers.toml": lambda: [sheet.answers_template()],
-                 "solution.md": lambda: api.render_chunks(trace, "markdown")}
+                 "solution.md": lambda: api.render_chunks(trace, "markdown"),
+                 "key.md": lambda: sheet.render("markdown", key=True)}
     for name, chunks in documents.items():
         with OutputFile(folder / name, name) as output:
             output.write_text(chunks())
