@@ -79,3 +79,24 @@ def test_local_partial_of_sigmoid_node_is_written_with_its_value():
                                    loss="L", params={"w": 0.0}, data={"x": [1.0]}, learning_rate=1)
     s, x = symbol("s"), symbol("x")
     assert differentiate(problem).local[("s", "w")] == x * s * (1 - s)
+
+
+def test_local_partials_are_written_with_the_nodes_they_contain():
+    # Softmax written out: by hand, d p1/d z1 = p1 (1 - p1) and d p1/d z2 = -p1 p2; tanh's is 1 - h^2
+    # and the sigmoid's F (1 - F), never the definition of a node expanded again.
+    p1, p2, h, F = (symbol(n) for n in ("p1", "p2", "h", "F"))
+    derivation = differentiate(derive.load(EXAMPLES / "softmax_three_classes.toml"))
+    assert sympy.expand(derivation.local[("p1", "z1")] - p1 * (1 - p1)) == 0
+    assert sympy.expand(derivation.local[("p1", "z2")] + p1 * p2) == 0
+    assert sympy.expand(derivation.local[("p2", "z1")] + p1 * p2) == 0
+    problem = derive.Problem.build(inputs=["x"], targets=["y"], nodes={"h": "tanh(w*x)", "F": "sigmoid(v*h)",
+                                                                       "L": "(F - y)**2"},
+                                   loss="L", params={"w": 0.5, "v": 0.5}, data={"x": [1.0], "y": [1.0]})
+    local = differentiate(problem).local
+    assert sympy.expand(local[("h", "w")] - (1 - h**2) * symbol("x")) == 0
+    assert sympy.expand(local[("F", "h")] - F * (1 - F) * symbol("v")) == 0
+    document = derive.render(derive.load(EXAMPLES / "softmax_three_classes.toml").train(), "markdown")
+    step = document[document.index("**Local partial derivatives**"):document.index("**Chain rule**")]
+    assert r"\frac{\partial p_{1}}{\partial z_{1}} &= p_{1} \left(1 - p_{1}\right) = 0.4030 \times \left(1 - 0.4030\right)" in step
+    assert r"\frac{\partial p_{1}}{\partial z_{2}} &= - p_{1} p_{2} = " in step
+    assert "e^{z_{1}}" not in step

@@ -1,6 +1,7 @@
 """Local partials on every edge and the backprop recursion over named nodes, done once, symbolically."""
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import sympy
@@ -60,6 +61,7 @@ def derive(graph: Graph) -> Derivation:
     # Local partial on every edge, rewritten in terms of the node's own value where it appears.
     edges: list[tuple[str, str]] = []
     local: dict[tuple[str, str], sympy.Expr] = {}
+    defined = [(symbol(n), e) for n, e in graph.nodes if not e.is_Atom]
     for name, expr in graph.nodes:
         outer, inner = _outer(expr, symbol(name))
         # The terms of a sum that hold each parent, found in one pass (not one pass per parent).
@@ -70,7 +72,7 @@ def derive(graph: Graph) -> Derivation:
         for parent in parents[name]:
             by = symbol(parent)
             edges.append((name, parent))
-            local[(name, parent)] = outer * sympy.Add(*(_diff(term, by) for term in terms[by]))
+            local[(name, parent)] = in_nodes(outer * sympy.Add(*(_diff(term, by) for term in terms[by])), defined)
 
     children: dict[str, list[str]] = {n: [] for n in (*graph.params, *node_names)}
     for name, parent in edges:
@@ -87,6 +89,43 @@ def derive(graph: Graph) -> Derivation:
             known[delta_symbol(name)] = delta[name]
     gradient = {p: _chain(children[p], p).xreplace(known) for p in graph.params}
     return Derivation(graph, tuple(edges), local, delta, gradient)
+
+
+def in_nodes(d: sympy.Expr, defined: list[tuple[sympy.Symbol, sympy.Expr]]) -> sympy.Expr:
+    """A local partial written with the nodes whose definitions it contains, as a teacher writes
+    it: d/dz1 of p1 = e^z1 / (e^z1 + e^z2 + e^z3) is p1 (1 - p1), not the quotient expanded. The
+    rewrite is kept only where it has the same value (checked at two random points)."""
+    if d.is_Atom:
+        return d
+    free = d.free_symbols
+    found = [(own, e) for own, e in defined if e.free_symbols <= free]
+    if not found:
+        return d
+    written = sympy.factor_terms(d)
+    for own, e in found:
+        written = written.subs(e, own)
+    if written == sympy.factor_terms(d) or not _same_value(written, d, dict(defined)):
+        return d
+    return written
+
+
+def _same_value(written: sympy.Expr, d: sympy.Expr, definitions: dict) -> bool:
+    expanded = written
+    for _ in range(len(definitions)):  # nodes brought in unfold, one level at a time
+        brought = (expanded.free_symbols - d.free_symbols) & definitions.keys()
+        if not brought:
+            break
+        expanded = expanded.xreplace({s: definitions[s] for s in brought})
+    rng = random.Random(0)
+    for _ in range(2):
+        point = {s: sympy.Float(rng.uniform(0.3, 1.7)) for s in d.free_symbols | expanded.free_symbols}
+        try:
+            a, b = complex(d.evalf(30, subs=point)), complex(expanded.evalf(30, subs=point))
+        except (TypeError, ValueError):  # a function without a numeric value here: keep the partial as derived
+            return False
+        if not abs(a - b) <= 1e-12 * max(1.0, abs(a)):
+            return False
+    return True
 
 
 def _outer(expr: sympy.Expr, own: sympy.Symbol) -> tuple[sympy.Expr, sympy.Expr]:

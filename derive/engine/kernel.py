@@ -107,7 +107,10 @@ def kernel_assignments(derivation: Derivation):
     index = {name: i for i, name in enumerate(graph.node_names)}
     groups: list[list] = [[(f"v{i}", expr.xreplace(rename))] for i, (_, expr) in enumerate(graph.nodes)]
     for i, edge in enumerate(derivation.edges):
-        groups[index[edge[0]]].append((f"l{i}", derivation.local[edge].xreplace(rename)))
+        # A local partial written with later nodes (d p1/d z2 = -p1 p2) is made after the last of them.
+        expr = derivation.local[edge]
+        at = max([index[edge[0]], *(index[s.name] for s in expr.free_symbols if s.name in index)])
+        groups[at].append((f"l{i}", expr.xreplace(rename)))
     chain = [(f"D{i}", derivation.delta[name].xreplace(rename)) for i, name in reversed(list(enumerate(graph.node_names)))]
     chain += [(f"g{i}", derivation.gradient[name].xreplace(rename)) for i, name in enumerate(graph.params)]
 
