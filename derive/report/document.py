@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
-import numpy as np
 from markupsafe import Markup
 
 from .. import api
@@ -18,21 +16,13 @@ from . import formats
 from .escape import safe_math
 from .formats import Format
 from ..model.names import latex_name
-from .notes import RunNotes, epoch_bounds, improvements
-from .worked import SLOT_WIDTH, Line, Worked, visible_length
+from .notes import RunNotes, improvements
+from .pagelayout import Counter, column_chunks, wrap_sum
+from .summary import Summary
+from .worked import Line, Worked
 
 FULL_TABLE_ROWS = 20
-SUMMARY_STEPS = 100
-SAMPLE_EDGE = 10
 MEAN_TERMS = 3  # terms of a mean written out before the count of the others
-
-
-_NESTING = re.compile(r"\\left|\\right|[{}]| \+ ")
-
-
-def _shown_width(tex: str) -> int:
-    """The characters a part of a line shows, each number token counted as SLOT_WIDTH."""
-    return visible_length(re.sub("\x00\\d+\x00", "0" * SLOT_WIDTH, tex))
 
 
 def carried(trace):
@@ -63,46 +53,6 @@ def render_report(trace, fmt: str | Format, fragment: bool = False, templates: s
     top = HEADINGS.index(heading_level or ("subsection" if fragment else "section"))
     context.update(fragment=fragment, headings=HEADINGS[top:top + 2])
     yield from env.get_template(form.template("document")).generate(context)
-
-
-class Counter(Markup):
-    """A step's number, epoch or row number as the step template sees it: it prints as the token
-    that the step's own number fills in, and compares (==, !=, <, <=, >, >=, with a number or its
-    text) as that number, noting in `compared` that the layout depends on it."""
-
-    def __new__(cls, token: str, value: int, compared: list[bool]):
-        counter = super().__new__(cls, token)
-        counter.value, counter.compared = value, compared
-        return counter
-
-    def _other(self, other) -> int | None:
-        self.compared.append(True)
-        if isinstance(other, Counter):
-            return other.value
-        try:
-            return int(str(other).strip())
-        except ValueError:
-            return None
-
-    def __eq__(self, other) -> bool:
-        return self._other(other) == self.value
-
-    def __ne__(self, other) -> bool:
-        return not self == other
-
-    def __lt__(self, other) -> bool:
-        return self.value < self._other(other)
-
-    def __le__(self, other) -> bool:
-        return self.value <= self._other(other)
-
-    def __gt__(self, other) -> bool:
-        return self.value > self._other(other)
-
-    def __ge__(self, other) -> bool:
-        return self.value >= self._other(other)
-
-    __hash__ = Markup.__hash__
 
 
 class Report:
@@ -136,33 +86,8 @@ class Report:
             if line.width <= self.width:
                 rows.append(f"{lhs} &= " + " = ".join(rest))
             else:
-                rows.append(f"{lhs} &= " + r" \\ &= ".join(self.wrapped(part) for part in rest))
+                rows.append(f"{lhs} &= " + r" \\ &= ".join(wrap_sum(part, self.width) for part in rest))
         return Markup(" \\\\\n".join(rows))
-
-    def wrapped(self, part: str) -> str:
-        """One side of a long line, continued on further rows at its top-level `+` where it is
-        wider than a line by itself (a sum over many terms)."""
-        if _shown_width(part) <= self.width:
-            return part
-        terms, depth, start = [], 0, 0
-        for match in _NESTING.finditer(part):
-            token = match.group()
-            if token in ("{", r"\left"):
-                depth += 1
-            elif token in ("}", r"\right"):
-                depth -= 1
-            elif depth == 0:
-                terms.append(part[start:match.start()])
-                start = match.end()
-        terms.append(part[start:])
-        rows, current = [], terms[0]
-        for term in terms[1:]:
-            if _shown_width(current + " + " + term) > self.width:
-                rows.append(current)
-                current = r"\quad + " + term
-            else:
-                current += " + " + term
-        return r" \\ &\phantom{=}".join([*rows, current])
 
     # -- the context ---------------------------------------------------------------------
     def context(self, env: jinja2.Environment) -> dict:
@@ -185,10 +110,10 @@ class Report:
             "steps": self.steps(env, shown, statement),
             "shown": shown,
             "n_steps": n_steps,
-            "summary": self.summary(),
+            "summary": Summary(self).summary(),
             "final": [{"name": self.tex(p), "plain": p, "value": self.num(v)} for p, v in trace.final.items()],
             "diagnostics": self.diagnostics(),
-            "progress": self.progress(),
+            "progress": Summary(self).progress(),
             "improve": self.improve(),
         }
         if self.fmt.extend is not None:
@@ -392,25 +317,8 @@ class Report:
                 "chunks": self.chunks(header, [row["cells"] for row in rows], 6)}
 
     def chunks(self, header: list, rows: list[list], fixed: int) -> list[tuple[int, int]]:
-        """Column ranges of a table, each narrow enough for the page beside `fixed` characters of
-        leading columns (the format's table_width; one range where the format scrolls instead)."""
         room = self.fmt.table_width
-        if room is None or not header:
-            return [(0, len(header))]
-        room = room * self.width // self.fmt.width
-
-        def shown(cell) -> int:
-            text = str(cell)
-            return SLOT_WIDTH + 1 if "\x00" in text else visible_length(text.replace("$", ""))
-
-        widths = [max([shown(h)] + [shown(row[i]) for row in rows]) + 3 for i, h in enumerate(header)]
-        ranges, start, used = [], 0, fixed
-        for i, w in enumerate(widths):
-            if used + w > room and i > start:
-                ranges.append((start, i))
-                start, used = i, fixed
-            used += w
-        return [*ranges, (start, len(header))]
+        return column_chunks(header, rows, fixed, None if room is None else room * self.width // self.fmt.width)
 
     def updates(self, per_param) -> list[dict]:
         """The update lines: one block for a one-line rule, else a block for each parameter."""
@@ -418,71 +326,10 @@ class Report:
             return [{"name": None, "lines": self.equations([line for _, lines in per_param for line in lines])}]
         return [{"name": self.tex(p), "lines": self.equations(lines)} for p, lines in per_param]
 
-    def summary(self) -> dict:
-        """Every step for short runs; for long ones every epoch's last step and a sample of steps."""
-        trace = self.trace
-        n = len(trace.steps)
-        params = self.problem.graph.params
-        header = [self.tex(p) for p in params]
-        stride = max(1, (n - 2 * SAMPLE_EDGE) // SAMPLE_EDGE)
-        if n <= SUMMARY_STEPS:
-            picks = list(range(n))
-            epochs = None
-        else:
-            middle = range(SAMPLE_EDGE, n - SAMPLE_EDGE, stride)
-            picks = sorted(set(range(SAMPLE_EDGE)) | set(middle) | set(range(n - SAMPLE_EDGE, n)))
-            epochs = self.epoch_rows()
-        steps = [self.summary_row(i) for i in picks]
-        cells = [row["params"] for row in steps] + [row["params"] for row in epochs or ()]
-        return {"header": header, "steps": steps, "epochs": epochs, "chunks": self.chunks(header, cells, 30),
-                "exact": self.problem.report.exact,
-                "sampled": n > SUMMARY_STEPS, "n_steps": n, "n_picked": len(picks), "edge": SAMPLE_EDGE,
-                "stride": stride, "n_epochs": len(epoch_bounds(self.trace)) if epochs else 0,
-                "n_epoch_rows": len(epochs) if epochs else 0}
-
-    def summary_row(self, index: int) -> dict:
-        trace = self.trace
-        rows = trace.rows[trace.offsets[index]:trace.offsets[index + 1]]
-        label = ", ".join(str(r + 1) for r in rows[:6]) + (", …" if len(rows) > 6 else "")
-        return {"step": index + 1, "epoch": int(trace.epochs[index]), "rows": label,
-                "loss": self.num(trace.losses[index]),
-                "params": [self.num(v) for v in trace.updated[index].tolist()]}
-
-    def epoch_rows(self) -> list[dict]:
-        trace = self.trace
-        bounds = epoch_bounds(self.trace)
-        if len(bounds) > SUMMARY_STEPS:
-            stride = len(bounds) / SUMMARY_STEPS
-            bounds = [bounds[int(k * stride)] for k in range(SUMMARY_STEPS)] + [bounds[-1]]
-        return [{"epoch": e, "loss": self.num(sum(trace.losses[a:b + 1]) / (b + 1 - a)),
-                 "params": [self.num(v) for v in trace.updated[b].tolist()]} for e, a, b in bounds]
-
     def diagnostics(self) -> list[dict]:
         """What happened in this run, as facts; the templates say it in words (`kind` picks the note)."""
         return RunNotes(self.trace, lambda name: Markup(self.fmt.inline_math(self.tex(name))),
                         lambda value: Markup(self.numbers.text(value))).notes()
-
-    def progress(self) -> dict:
-        """Loss per step (or per epoch for long runs) for the training-progress chart."""
-        trace = self.trace
-        n = len(trace.steps)
-        if n <= 200:
-            points = [(i + 1, float(trace.losses[i])) for i in range(n)]
-            axis = "step"
-        else:
-            bounds = epoch_bounds(self.trace)
-            if len(bounds) >= 5:
-                stride = max(1, len(bounds) // 200)
-                points = [(e, float(sum(trace.losses[a:b + 1]) / (b + 1 - a))) for e, a, b in bounds[::stride]]
-                axis = "epoch"
-            else:
-                stride = max(1, n // 200)
-                points = [(i + 1, float(trace.losses[i])) for i in range(0, n, stride)]
-                axis = "step"
-        finite = [y for _, y in points if np.isfinite(y)]
-        log = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 1000
-        return {"axis": axis, "log": log,
-                "points": [{"x": x, "y": Markup(f"{y:.6g}")} for x, y in points if np.isfinite(y)]}
 
     def improve(self) -> list[dict]:
         """The levers the articles end with that this spec does not already pull; the templates say them."""
