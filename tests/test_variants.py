@@ -195,3 +195,48 @@ def test_a_bad_roster_exits_2(course, tmp_path, capsys, roster, message):
     path.write_text(roster)
     assert main(["variants", str(spec), "--roster", str(path), "--out", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_no_kink_redraws_a_relu_sitting_at_zero(tmp_path):
+    from derive.grading.variants import Variants
+
+    # relu(w*x) sits at its kink exactly when x = 0 (w is drawn away from 0): with x drawn from
+    # {-1, 0, 1} for each of 2 rows, 5 of 9 draws put a zero in a row, and every one must be redrawn.
+    spec = tmp_path / "relu.toml"
+    spec.write_text("""
+[model]
+inputs = ["x"]
+targets = ["y"]
+loss = "L"
+[model.nodes]
+h = "relu(w*x)"
+L = "(h + b - y)**2"
+[params]
+w = 0.5
+b = 0
+[data]
+x = [1, 1]
+y = [1, 2]
+[train]
+learning_rate = 0.1
+[exercise]
+steps = 2
+[variants]
+salt = "kinks"
+w = { uniform = [0.5, 1], decimals = 2 }
+x = { integers = [-1, 1] }
+[variants.require]
+no_kink = true
+""")
+    variants = Variants(spec)
+    redrawn = 0
+    for i in range(20):
+        problem, _, _, _ = variants.variant(f"s{i}")
+        assert all(float(v) != 0 for v in problem.data["x"])
+        redrawn += 0 in [-1 + int(uniform_of("kinks", f"s{i}", "x", row) * 3) for row in range(2)]
+    assert redrawn > 0  # some first draws had a zero and were redrawn
+
+
+def uniform_of(salt: str, student: str, name: str, row: int) -> float:
+    key = "\0".join([salt, student, "0", name, str(row)])
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2 ** 64
