@@ -3,10 +3,12 @@ and the fix, never a traceback or a silently wrong number."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import pytest
 
-from support import EXAMPLES
+from support import EXAMPLES, require
 
 import derive
 from derive.cli import main
@@ -39,6 +41,8 @@ CASES = [
      {}, "model.nodes.z1_1: the layers already make a node 'z1_1'"),
     ("w1-and-w_1", lambda s: s.replace("w2*x2", "w_1*x2").replace("w2 = -0.048", "w_1 = -0.048"), {},
      "'w1' and 'w_1' both print as w_{1}"),
+    ("name-prints-as-eta", lambda s: s.replace("b = 0", "eta = 0").replace("+ b", "+ eta"), {},
+     "params.eta: the learning rate and 'eta' both print as \\eta"),
     ("double-underscore", lambda s: s.replace("w2", "w__2"), {}, "'w__2' would print with a superscript"),
     ("zero-denominator-data", node("x1 = [4, 2, 1, 3, 1, 6]", 'x1 = [4, 2, "1/0", 3, 1, 6]'), {},
      "data.x1[2]: '1/0' divides by zero"),
@@ -144,13 +148,17 @@ def test_unused_parts_give_one_warning_line_each(tmp_path, capsys):
                    f"derive: warning: {spec}: model.nodes.extra: 'extra' is not used by the loss; remove it or use it."]
 
 
-def test_unicode_names_print_as_latex(tmp_path):
+def test_unicode_names_and_titles_print_as_latex(tmp_path):
     spec = tmp_path / "spec.toml"
     text = SEED_A.replace('yhat = "', '"yhat" = "').replace("yhat", "\u0177")
-    spec.write_text(text.replace("b = 0", '"\u03b8" = 0').replace("+ b", "+ \u03b8"), encoding="utf-8")
+    text = re.sub(r"(?m)^title = .*$", "title = 'R\u00e9gression, \u03bb and \u0177'", text)
+    spec.write_text(text.replace("b = 0", '"\u03bb" = 0').replace("+ b", "+ \u03bb"), encoding="utf-8")
     report = derive.render(derive.load(spec).train(), "latex")
-    assert r"\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + \theta" in report
-    assert "\u03b8" not in report.split(r"\begin{document}")[1] and "\u0177" not in report
+    assert r"\hat{y} &= w_{1} x_{1} + w_{2} x_{2} + \lambda" in report
+    assert r"R\'{e}gression, \ensuremath{\lambda} and \^{y}" in report
+    assert not any(ord(c) > 127 for c in report.split(r"\begin{document}")[1])
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    assert main(["run", str(spec), "--pdf", str(tmp_path / "out.pdf"), "-o", str(tmp_path / "out.md")]) == 0
 
 
 def chain_spec(nodes: str, loss_of: str, x: float = 1.0) -> str:

@@ -83,19 +83,39 @@ def _spell(char: str) -> str | None:
     if char.isascii():
         return char
     parts = unicodedata.name(char, "").split()
-    if len(parts) == 4 and parts[:2] == ["GREEK", "SMALL"] and parts[2] == "LETTER":
-        word = parts[3].lower()
-        return word if word in _GREEK else None
-    if len(parts) == 4 and parts[:2] == ["GREEK", "CAPITAL"] and parts[2] == "LETTER":
-        word = parts[3].capitalize()
-        return word if word in _GREEK_CAPITALS else None
+    if len(parts) == 4 and parts[0] == "GREEK" and parts[2] == "LETTER":
+        word = {"LAMDA": "LAMBDA"}.get(parts[3], parts[3])
+        if parts[1] == "SMALL" and word.lower() in _GREEK:
+            return word.lower()
+        if parts[1] == "CAPITAL" and word.capitalize() in _GREEK_CAPITALS:
+            return word.capitalize()
     return None
+
+
+_TEXT_ACCENTS = {"\u0302": "^", "\u0304": "=", "\u0303": "~", "\u0307": ".", "\u0308": '"', "\u0301": "'",
+                 "\u0300": "`", "\u0306": "u", "\u030c": "v", "\u0327": "c", "\u030a": "r"}
+
+
+def text_latex(char: str) -> str | None:
+    """LaTeX that pdflatex prints for a character of running text outside ASCII: a Greek letter as
+    math (θ -> \\ensuremath{\\theta}), a letter with accents as accent commands (ŷ -> \\^{y});
+    None for what it cannot print."""
+    base, *marks = unicodedata.normalize("NFD", char)
+    spelt = _spell(base)
+    if spelt is None or any(m not in _TEXT_ACCENTS for m in marks):
+        return None
+    if not base.isascii():
+        tex = rf"\ensuremath{{\{spelt}}}" if spelt.lower() in _GREEK else spelt
+        return tex if not marks else None
+    for mark in marks:
+        spelt = rf"\{_TEXT_ACCENTS[mark]}{{{spelt}}}"
+    return spelt
 
 
 def check_renderings(names: Iterable[tuple[str, str]], given: Mapping[str, str]) -> None:
     """Refuse a name LaTeX cannot print and two names that print the same; `names` holds
     (name, field) for every input, target, parameter and node."""
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {r"\theta": "the update rule's parameter", r"\eta": "the learning rate"}
     for name, field in names:
         try:
             tex = latex_name(name, given)
@@ -105,7 +125,8 @@ def check_renderings(names: Iterable[tuple[str, str]], given: Mapping[str, str])
                             field) from None
         key = re.sub(r"\s+", "", tex)
         if key in seen and seen[key] != name:
-            raise SpecError(f"{seen[key]!r} and {name!r} both print as {tex}; rename one, or give one its own LaTeX "
+            first = seen[key] if seen[key].startswith("the ") else repr(seen[key])
+            raise SpecError(f"{first} and {name!r} both print as {tex}; rename one, or give one its own LaTeX "
                             f"under [report.names].", field)
         seen[key] = name
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from ..model.names import text_latex
+
 _LATEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
@@ -15,8 +17,9 @@ _HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
 def escape_latex(text: str) -> str:
-    """Text that pdflatex prints as written: `\\input{x}` becomes `\\textbackslash{}input\\{x\\}`."""
-    return "".join(_LATEX.get(c, c) for c in str(text))
+    """Text that pdflatex prints as written: `\\input{x}` becomes `\\textbackslash{}input\\{x\\}`,
+    θ becomes `\\ensuremath{\\theta}` and ŷ `\\^{y}` (other characters outside ASCII stay as they are)."""
+    return "".join(_LATEX.get(c) or (not c.isascii() and text_latex(c)) or c for c in str(text))
 
 
 def escape_markdown(text: str) -> str:
