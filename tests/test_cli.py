@@ -67,5 +67,10 @@ def test_ci_runs_the_readme_test_command_word_for_word():
     readme = (ROOT / "README.md").read_text()
     command = 'pip install ".[test]" && python -m pytest'
     assert f"```sh\n{command}\n```" in readme
-    assert (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1] == command
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.rstrip().splitlines()[-1] == command
+    # A brand-new environment each run, the oracle pinned, nothing allowed to skip, the first command too.
+    assert 'rm -rf "$venv"' in ci and 'python3 -m venv "$venv"' in ci and "pip install -q torch==2.13.0" in ci
+    assert "export DERIVE_REQUIRE_ALL=1" in ci
+    assert "\npip install . && derive run examples/seed_a_linear_regression.toml || exit 1\n" in ci
     assert "```sh\npip install . && derive run examples/seed_a_linear_regression.toml\n```" in readme
