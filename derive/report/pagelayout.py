@@ -59,6 +59,10 @@ def column_chunks(header: list, rows: list[list], fixed: int, room: int | None) 
             ranges.append((start, i))
             start, used = i, fixed
         used += w
+    count = len(ranges) + 1  # as many chunks as the greedy split needs, their columns shared evenly
+    per = -(-len(header) // count)
+    if all(fixed + sum(widths[i:i + per]) <= room for i in range(0, len(header), per)):
+        return [(i, min(i + per, len(header))) for i in range(0, len(header), per)]
     return [*ranges, (start, len(header))]
 
 
