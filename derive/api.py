@@ -45,17 +45,19 @@ def compile_problem(problem: Problem, derivation: Derivation | None = None) -> C
     return compile_model(problem, derivation or differentiate(problem), rounding)
 
 
-def train(problem: Problem) -> Trace:
-    """Differentiate, compile and run the training; returns the Trace."""
-    return compile_problem(problem).train()
+def train(problem: Problem, fmt: str | None = None) -> Trace:
+    """Differentiate, compile and run the training; returns the Trace. For a Markdown or LaTeX
+    report (`fmt`), the outputs of the rows fed are kept only for the steps it works in full."""
+    keep_rows = problem.report.shown_steps(problem.planned_steps) if fmt in ("markdown", "latex") else None
+    return compile_problem(problem).train(keep_rows)
 
 
 def render_chunks(trace: Trace, fmt: str = "markdown", **options) -> Iterator[str]:
     """The document for a trace, in pieces, so that long reports stream to their file."""
     if fmt == "json":
-        from .report.export import render_json
+        from .report.export import json_chunks
 
-        yield render_json(trace)
+        yield from json_chunks(trace)
         return
     from .report.formats import FORMATS
 

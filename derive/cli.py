@@ -141,7 +141,7 @@ def run(args) -> int:
     with contextlib.ExitStack() as stack:
         output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
         problem = api.load(args.spec)
-        trace = problem.train()
+        trace = api.train(problem, args.format)
         options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates,
                                                       "heading_level": args.heading_level}
         if pdf:

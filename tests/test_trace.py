@@ -67,3 +67,36 @@ def test_vectorised_batches_equal_the_general_loop(batch_size, shuffle):
         x, y = np.asarray(getattr(fast, name), dtype=float), np.asarray(getattr(slow, name), dtype=float)
         # NumPy's exp and pairwise sums may differ from math's in the last bit.
         assert x.shape == y.shape and np.allclose(x, y, rtol=1e-12, atol=1e-15), name
+
+
+@pytest.mark.parametrize("name", ["seed_a_linear_regression", "seed_a_with_adam", "seed_b_straight_line",
+                                  "logistic_regression"])
+def test_a_run_kept_for_a_report_gives_the_same_report_and_numbers(name):
+    # one row a step, two rows a step, exact fractions, the whole data in every step
+    import dataclasses
+
+    problem = derive.load(EXAMPLES / f"{name}.toml")
+    compiled = compile_problem(dataclasses.replace(problem, report=dataclasses.replace(problem.report, steps=2)))
+    everything, kept = compiled.train(), compiled.train(keep_rows=2)
+    assert len(everything.steps) > 2
+    assert derive.render(kept, "markdown") == derive.render(everything, "markdown")
+    for field in ("epochs", "offsets", "rows", "params", "gradients", "updated", "state", "losses", "rates"):
+        assert np.array_equal(np.asarray(getattr(kept, field), dtype=float),
+                              np.asarray(getattr(everything, field), dtype=float)), field
+    assert kept.steps[1].values == everything.steps[1].values
+    with pytest.raises(IndexError, match="step 3: the outputs of its rows were not kept"):
+        kept.steps[2].values  # noqa: B018
+
+
+@pytest.mark.parametrize("learning_rate,epochs", [(0.05, 2), (10, 200), (1e300, 1)])
+def test_json_streamed_step_by_step_is_what_json_dumps_writes(learning_rate, epochs):
+    # Diverging runs included: one stops after some steps, one at its first step (no steps kept).
+    import dataclasses
+    import json
+
+    from derive.report.export import json_chunks, trace_dict
+
+    problem = derive.load(EXAMPLES / "seed_a_linear_regression.toml")
+    training = dataclasses.replace(problem.training, learning_rate=learning_rate, epochs=epochs)
+    trace = dataclasses.replace(problem, training=training).train()
+    assert "".join(json_chunks(trace)) == json.dumps(trace_dict(trace), indent=1, allow_nan=False) + "\n"

@@ -2,12 +2,10 @@
 loop, each made once and shared by training, the report and the marking of answers."""
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
 import sympy
 
 from ..model.problem import Problem
@@ -43,12 +41,6 @@ class Compiled:
         return self.kernel.layout.with_state(self.stepper.rule.state)
 
     @cached_property
-    def columns(self) -> tuple:
-        """The data columns (inputs, then targets) as arrays of floats: 8 bytes a number, and
-        indexing one gives a Python float, which the generated loops compute with fastest."""
-        return tuple(array("d", np.asarray(self.problem.data[c], dtype=float)) for c in self.problem.graph.columns)
-
-    @cached_property
     def batch_row(self):
         """The row's step run on NumPy arrays of a batch's columns (vectorised over rows)."""
         return recompile_for_numpy(self.kernel.row)
@@ -68,9 +60,9 @@ class Compiled:
         """The row's step in floating point with chosen node values replaced (see kernel.compile_replay)."""
         return compile_replay(self.kernel, self.exact)
 
-    def train(self) -> Trace:
-        """Run the training the problem's settings describe; returns the Trace."""
-        return train(self)
+    def train(self, keep_rows: int | None = None) -> Trace:
+        """Run the training the problem's settings describe; returns the Trace (see training.train)."""
+        return train(self, keep_rows)
 
 
 def compile_model(problem: Problem, derivation: Derivation, rounding: Callable | None = None) -> Compiled:

@@ -23,7 +23,6 @@ class Step:
         self.step = index + 1
         self.epoch = int(trace.epochs[index])
         start, end = int(trace.offsets[index]), int(trace.offsets[index + 1])
-        self._span = (start, end)
         self.rows = tuple(trace.rows[start:end].tolist())
         self.learning_rate = _scalar(trace.rates[index])
         self.loss = _scalar(trace.losses[index])
@@ -33,8 +32,7 @@ class Step:
 
     @cached_property
     def _block(self):
-        start, end = self._span
-        return self._trace.outputs[start:end]
+        return self._trace.block(self._index)
 
     def _per(self, names, part):
         columns = self._block[:, self._trace.layout.slices[part]]
@@ -95,7 +93,7 @@ class Trace:
     epochs: np.ndarray
     offsets: np.ndarray
     rows: np.ndarray
-    table: object  # every row's values, partials, deltas and gradients: an array, or a function making it
+    table: object  # the outputs of the rows fed, in order: an array, or a function making it (see outputs)
     params: np.ndarray
     gradients: np.ndarray
     updated: np.ndarray
@@ -107,8 +105,17 @@ class Trace:
     @cached_property
     def outputs(self) -> np.ndarray:
         """One row per data row fed: node values, local partials, deltas, gradients (made when first
-        asked for, so that a run whose rows nobody reads does not copy them)."""
+        asked for, so that a run whose rows nobody reads does not copy them). A run trained for a
+        report keeps only the rows of the steps it works in full: the first rows fed."""
         return self.table() if callable(self.table) else self.table
+
+    def block(self, index: int) -> np.ndarray:
+        """The outputs of the rows of step `index` (0-based), one row per data row fed."""
+        start, end = int(self.offsets[index]), int(self.offsets[index + 1])
+        if end > len(self.outputs):
+            raise IndexError(f"step {index + 1}: the outputs of its rows were not kept; train with every "
+                             f"step's rows kept (keep_rows=None) to read them")
+        return self.outputs[start:end]
 
     @property
     def steps(self) -> Steps:

@@ -30,13 +30,15 @@ def batches(n_rows: int, settings):
             yield epoch, order[start:start + size]
 
 
-def train(compiled) -> Trace:
-    """Train the compiled model and return its Trace; a non-finite number stops training at that step."""
+def train(compiled, keep_rows: int | None = None) -> Trace:
+    """Train the compiled model and return its Trace; a non-finite number stops training at that
+    step. With `keep_rows`, the outputs of the rows fed are kept for the first that many steps only
+    (the steps a report works in full); every other number of every step is kept."""
     if compiled.exact:
-        return _train_general(compiled)
+        return _train_general(compiled, keep_rows)
     if compiled.problem.training.batch_size == 1 or compiled.problem.n_rows == 1:
-        return _train_fused(compiled)
-    return _train_batched(compiled)
+        return _train_fused(compiled, keep_rows)
+    return _train_batched(compiled, keep_rows)
 
 
 def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradients, losses, rates,
@@ -57,7 +59,7 @@ def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradien
                  rates=np.asarray(rates, dtype=dtype), diverged=diverged)
 
 
-def _train_batched(compiled) -> Trace:
+def _train_batched(compiled, keep_rows: int | None = None) -> Trace:
     """Several rows per step in floating point: the row's step runs on NumPy arrays of the
     batch's columns (vectorised over rows); the batch loss and gradient are their means."""
     problem, layout = compiled.problem, compiled.layout
@@ -65,7 +67,7 @@ def _train_batched(compiled) -> Trace:
     loss_index, grad_slice = list(layout.loss_index), layout.gradients
     params = tuple(float(problem.initial[p]) for p in layout.params)
     state = tuple(float(v) for v in compiled.stepper.initial_state())
-    blocks, rows_kept, sizes = [], [], []
+    blocks, kept_sizes, rows_kept, sizes = [], [], [], []
     record = {k: [] for k in ("epochs", "before", "gradients", "losses", "rates")}
     diverged = None
     for t, (epoch, rows) in enumerate(batches(problem.n_rows, problem.training), start=1):
@@ -85,7 +87,9 @@ def _train_batched(compiled) -> Trace:
         result, diverged = _update(compiled, params, grads, state, rate, t)
         if diverged:
             break
-        blocks.append(out)
+        if keep_rows is None or t <= keep_rows:
+            blocks.append(out)
+            kept_sizes.append(len(rows))
         rows_kept.append(np.arange(rows.start, rows.stop) if isinstance(rows, range) else rows)
         sizes.append(len(rows))
         for key, value in (("epochs", epoch), ("before", params + state), ("gradients", grads),
@@ -94,7 +98,7 @@ def _train_batched(compiled) -> Trace:
         params, state = result[:len(params)], result[len(params):]
     return make_trace(compiled, offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
                       rows=np.concatenate(rows_kept) if rows_kept else (),
-                      table=functools.partial(_table, blocks, sizes, layout.width), final=params + state,
+                      table=functools.partial(_table, blocks, kept_sizes, layout.width), final=params + state,
                       diverged=diverged, **record)
 
 
@@ -149,7 +153,7 @@ def fused_chunks(n_rows: int, settings, rate_of):
         yield np.concatenate(pieces), np.concatenate(epochs), rate
 
 
-def _train_fused(compiled) -> Trace:
+def _train_fused(compiled, keep_rows: int | None = None) -> Trace:
     """One row per step through the generated loop, CHUNK steps at a time; each chunk's numbers are
     checked at once, and a step that gave a non-finite number or raised is redone by the general
     code, which records it or says where training diverged."""
@@ -197,10 +201,16 @@ def _train_fused(compiled) -> Trace:
             break
     table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
     outputs = table[:, carried:]
+    kept = outputs if keep_rows is None else outputs[:keep_rows].copy()  # the rest of the record is let go
     return make_trace(compiled, epochs=_joined(epochs_fed), rows=_joined(rows_fed), offsets=np.arange(len(table) + 1),
-                      table=outputs, before=table[:, :carried], final=params + state,
-                      gradients=outputs[:, layout.gradients], losses=outputs[:, list(layout.loss_index)].sum(axis=1),
-                      rates=_joined(rates), diverged=diverged)
+                      table=kept, before=_own(table[:, :carried], keep_rows), final=params + state,
+                      gradients=_own(outputs[:, layout.gradients], keep_rows),
+                      losses=outputs[:, list(layout.loss_index)].sum(axis=1), rates=_joined(rates), diverged=diverged)
+
+
+def _own(columns: np.ndarray, keep_rows: int | None) -> np.ndarray:
+    """Columns of the fused loop's record: a view of it when it is all kept, else a copy of their own."""
+    return columns if keep_rows is None else columns.copy()
 
 
 def _first_bad_step(block: np.ndarray, carried: int, after: tuple, raised: bool) -> int:
@@ -236,7 +246,7 @@ def _general_step(compiled, params, state, batch_rows, rate, t, indices=None):
     return (None, None, diverged) if diverged else (outputs, result, None)
 
 
-def _train_general(compiled) -> Trace:
+def _train_general(compiled, keep_rows: int | None = None) -> Trace:
     """Any batch size and any arithmetic (floats, exact Rationals, rounded as shown)."""
     problem, layout, exact = compiled.problem, compiled.layout, compiled.exact
     rounding = compiled.rounding or (lambda value: value)
@@ -278,7 +288,8 @@ def _train_general(compiled) -> Trace:
             record[key].append(value)
         record["rows"].extend(batch)
         offsets.append(offsets[-1] + m)
-        outputs_kept.extend(outputs)
+        if keep_rows is None or t <= keep_rows:
+            outputs_kept.extend(outputs)
         params, state = result[:len(params)], result[len(params):]
 
     # Exact reports keep Rationals; values rounded as shown are short decimals, which floats hold

@@ -52,6 +52,16 @@ class ReportSettings:
     overrides: Mapping[str, int] = field(default_factory=dict)
     derivations: str | None = None  # "full", "summary" or "off"; None: full for at most 12 distinct partials
 
+    def shown_steps(self, n_steps: int) -> int:
+        """How many of a run's first steps the report works in full: `steps`, or by default all of
+        a run of at most 10 steps and 3 of a longer one."""
+        shown = self.steps
+        if shown is None:
+            shown = n_steps if n_steps <= 10 else 3
+        elif shown == "all":
+            shown = n_steps
+        return min(shown, n_steps)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -79,6 +89,12 @@ class Problem:
         if self.report.carry is not None:
             return self.report.carry
         return "rounded" if self.n_rows * self.training.epochs <= HAND_ROWS else "full"
+
+    @property
+    def planned_steps(self) -> int:
+        """The steps the settings ask for (a run that diverges stops sooner)."""
+        size = self.n_rows if self.training.batch_size is None else self.training.batch_size
+        return self.training.epochs * -(-self.n_rows // size)
 
     @property
     def exact_arithmetic(self) -> bool:

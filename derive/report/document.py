@@ -93,12 +93,7 @@ class Report:
     def context(self, env: jinja2.Environment) -> dict:
         problem, trace = self.problem, self.trace
         n_steps = len(trace.steps)
-        shown = problem.report.steps
-        if shown is None:
-            shown = n_steps if n_steps <= 10 else 3
-        elif shown == "all":
-            shown = n_steps
-        shown = min(shown, n_steps)
+        shown = problem.report.shown_steps(n_steps)
         statement = self.statement()
         context = {
             "title": self.title(problem.title or "Gradient descent, worked step by step"),
@@ -276,8 +271,7 @@ class Report:
 
         trace, limit = self.trace, self.problem.report.rows_shown
         many = len(step.rows) > limit  # one row worked in full, `limit` rows tabulated, the mean abridged
-        start = int(trace.offsets[step.step - 1])
-        table = trace.outputs[start:start + (limit if many else len(step.rows))].tolist()
+        table = trace.block(step.step - 1)[:limit if many else len(step.rows)].tolist()
         values = [worked.outputs_values(step.params, row, outputs) for row, outputs in zip(step.rows, table)]
         rows = [{
             "number": counter(row + 1),

@@ -23,24 +23,41 @@ def derivations_dict(compiled) -> dict:
     return Derivations(compiled).json()
 
 
-def trace_dict(trace) -> dict:
-    """The JSON-ready dict of a trace."""
-    steps = []
-    for step in trace.steps:
-        steps.append({
-            "epoch": step.epoch, "step": step.step, "rows": list(step.rows),
-            "learning_rate": _plain(step.learning_rate),
-            "params": _plain(step.params), "values": _plain(step.values), "loss": _plain(step.loss),
-            "local": {f"{n}/{p}": _plain(v) for (n, p), v in step.local.items()},
-            "deltas": _plain(step.deltas), "gradients": _plain(step.gradients),
-            "updated": _plain(step.updated), **({"state": _plain(step.state)} if step.state else {}),
-        })
+def step_dict(step) -> dict:
+    """The JSON-ready dict of one step."""
+    return {
+        "epoch": step.epoch, "step": step.step, "rows": list(step.rows),
+        "learning_rate": _plain(step.learning_rate),
+        "params": _plain(step.params), "values": _plain(step.values), "loss": _plain(step.loss),
+        "local": {f"{n}/{p}": _plain(v) for (n, p), v in step.local.items()},
+        "deltas": _plain(step.deltas), "gradients": _plain(step.gradients),
+        "updated": _plain(step.updated), **({"state": _plain(step.state)} if step.state else {}),
+    }
+
+
+def trace_dict(trace, steps=None) -> dict:
+    """The JSON-ready dict of a trace (with `steps` in place of its steps' dicts, when given)."""
     out = {"title": trace.problem.title, "derivations": derivations_dict(trace.compiled),
-           "steps": steps, "final": _plain(trace.final)}
+           "steps": [step_dict(step) for step in trace.steps] if steps is None else steps,
+           "final": _plain(trace.final)}
     if trace.diverged:
         out["diverged"] = trace.diverged
     return out
 
 
-def render_json(trace) -> str:
-    return json.dumps(trace_dict(trace), indent=1, allow_nan=False) + "\n"
+_STEPS = "\x00steps\x00"
+
+
+def json_chunks(trace):
+    """The trace as JSON, exactly as json.dumps(trace_dict(trace), indent=1) writes it (refusing
+    NaN), one step at a time, so that a long run's steps stream to their file."""
+    if not len(trace.steps):
+        yield json.dumps(trace_dict(trace), indent=1, allow_nan=False) + "\n"
+        return
+    # The steps list sits two levels deep: each step's lines are indented by two more spaces.
+    head, tail = json.dumps(trace_dict(trace, [_STEPS]), indent=1, allow_nan=False).split(json.dumps(_STEPS))
+    yield head
+    for step in trace.steps:
+        text = json.dumps(step_dict(step), indent=1, allow_nan=False).replace("\n", "\n  ")
+        yield text if step.step == 1 else ",\n  " + text
+    yield tail + "\n"
