@@ -37,4 +37,4 @@ def _checked(checker: Checker, answers) -> list:
     try:
         return checker.check(answers)
     except SpecError as exc:
-        raise SpecError(f"{answers.path}: {exc.message}") from None
+        raise exc.at(source=str(answers.path)) from None
