@@ -13,6 +13,7 @@ from .slots import symbolic
 from .worked import Line, latex_name
 
 FULL_LIMIT = 12
+ALIKE_SHOWN = 8  # partials derived alike that are named (all, up to twice this); the rest are counted
 
 
 class SpecPrinter(StrPrinter):
@@ -33,13 +34,28 @@ class Derivations:
     def __init__(self, compiled):
         self.problem = problem = compiled.problem
         self.derivation = compiled.derivation
+        self._tex: dict[sympy.Expr, str] = {}
         graph = problem.graph
         self.names = {symbol(n): latex_name(n, problem.report.names)
                       for n in (*graph.columns, *graph.params, *graph.node_names)}
-        self.steps, self.collapses = derivations(compiled.derivation, problem.display)
 
     def tex(self, expr: sympy.Expr) -> str:
-        return symbolic(expr, self.names)
+        """LaTeX of an expression, printed once: a wide model's gradient repeats the same partials."""
+        if expr not in self._tex:
+            self._tex[expr] = symbolic(expr, self.names)
+        return self._tex[expr]
+
+    @cached_property
+    def derived(self):
+        return derivations(self.derivation, self.problem.display)
+
+    @property
+    def steps(self):
+        return self.derived[0]
+
+    @property
+    def collapses(self):
+        return self.derived[1]
 
     def products(self, expr: sympy.Expr) -> str:
         """A sum of products of partials as multiplied out by hand: each factor in its own parentheses."""
@@ -91,12 +107,14 @@ class Derivations:
         for number, (first, *alike) in enumerate(self.groups, start=1):
             item = self.item(number, self.partial(*first), self.steps[first], local[first],
                              self.problem.display.get(first[0]))
-            item["alike"] = [Markup(f"{self.partial(*key)} = {self.result_tex(key)}") for key in alike]
+            named = alike if len(alike) <= 2 * ALIKE_SHOWN else alike[:ALIKE_SHOWN]
+            item["alike"] = [Markup(f"{self.partial(*key)} = {self.result_tex(key)}") for key in named]
+            item["more"] = len(alike) - len(item["alike"])
             items.append(item)
         for collapse in self.collapses:
             loss, z = collapse.key
             item = self.item(len(items) + 1, self.partial(loss, z), collapse.step, None)
-            item["alike"] = []
+            item["alike"], item["more"] = [], 0
             items.append(item)
         rules = []
         for step in (s for item in items for s in item["walk"]):
