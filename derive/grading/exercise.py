@@ -14,6 +14,7 @@ from ..report.document import Report
 from ..report.worked import Line, visible_length
 from .answers import GROUPS, Layout
 from .lines import working_lines
+from .replay import value_of
 from .settings import CheckSettings, spec_table
 
 EXERCISE_KEYS = ("ask", "steps")
@@ -82,6 +83,7 @@ class Worksheet:
     def __init__(self, trace, exercise: Exercise, check: CheckSettings | None = None):
         self.trace, self.exercise = trace, exercise
         self.check = check or CheckSettings()
+        self._reports: dict[str, Report] = {}
         self.layout = Layout.of(trace.compiled)
         self.quantities = asked(exercise, self.layout, trace.problem.graph)
         n = min(exercise.steps, len(trace.steps))
@@ -95,7 +97,7 @@ class Worksheet:
 
     def formula(self, quantity: str, rows: int) -> tuple[str, str | None]:
         """The LaTeX left side and symbolic form of a quantity (a mean over the rows for a batch)."""
-        report = self._report("markdown")
+        report = self.report_in("markdown")
         worked, graph = report.worked, self.trace.problem.graph
         group, _, name = quantity.partition(".")
         if group == "values":
@@ -129,15 +131,13 @@ class Worksheet:
         return f.lhs, f.form
 
     # -- documents --------------------------------------------------------------------------
-    def _report(self, fmt: str) -> Report:
-        if not hasattr(self, "_reports"):
-            self._reports: dict[str, Report] = {}
+    def report_in(self, fmt: str) -> Report:
         if fmt not in self._reports:
             self._reports[fmt] = Report(self.trace, formats.get(fmt))
         return self._reports[fmt]
 
     def steps(self, fmt: str, key: bool) -> list[dict]:
-        report = self._report(fmt)
+        report = self.report_in(fmt)
         by_step: dict[int, list[Blank]] = {}
         for blank in self.blanks:
             by_step.setdefault(blank.step, []).append(blank)
@@ -162,8 +162,6 @@ class Worksheet:
         return out
 
     def _value(self, report, step, quantity: str) -> str:
-        from .replay import value_of
-
         value = value_of(step, quantity)
         if isinstance(value, list):
             return ", ".join(report.numbers.latex(v) for v in value)
@@ -173,7 +171,7 @@ class Worksheet:
         """The worksheet (or with key=True the answer key) as a complete document."""
         form = formats.get(fmt)
         env = form.environment()
-        report = self._report(fmt)
+        report = self.report_in(fmt)
         context = report.context(env)
         context.update(fragment=False, worksheet=self.steps(fmt, key), key=key,
                        required=Markup(form.escape(self.check.required)) if self.check.required else "",

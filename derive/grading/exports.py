@@ -34,7 +34,7 @@ def _number(value) -> str:
 def cloze_question(name: str, idnumber: str, sheet) -> str:
     """One Moodle cloze question: the problem statement and a NUMERICAL blank per worksheet box."""
     problem = sheet.trace.problem
-    report = sheet._report("markdown")
+    report = sheet.report_in("markdown")
     worked, graph = report.worked, problem.graph
     parts = [f"<p>{html.escape(problem.title or 'Gradient descent, worked step by step')}</p>",
              "<p>For each row of data the model and the loss are evaluated in this order:</p>"]
