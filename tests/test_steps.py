@@ -5,12 +5,16 @@ at points against derivatives worked by hand, never against derive's own output.
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 import sympy
 
+from support import require
+
 import derive
+from derive.cli import main
 from derive.engine import steps as steps_module
 from derive.engine.steps import definitions, derivations, differentiate, local_steps
 from derive.engine.verify import same
@@ -248,3 +252,15 @@ def test_every_example_report_derives_before_the_first_step():
         text = report.read_text()
         assert text.index("## Deriving the derivatives") < text.index("## Step 1"), report.name
         assert "(stated:" not in text and "**The whole gradient**" in text, report.name
+
+
+def test_summary_section_compiles_to_pdf(tmp_path):
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    spec = tmp_path / "summary.toml"
+    spec.write_text((EXAMPLES / "seed_c_relu_sigmoid_network.toml").read_text()
+                    .replace("[report]", '[report]\nderivations = "summary"'))
+    tex, pdf = tmp_path / "summary.tex", tmp_path / "summary.pdf"
+    assert main(["run", str(spec), "--format", "latex", "-o", str(tex), "--pdf", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = tex.read_text()
+    assert "derived by these rules" in text and r"\textbf{1.1}" not in text
