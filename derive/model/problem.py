@@ -51,6 +51,7 @@ class ReportSettings:
     notes: str = ""
     overrides: Mapping[str, int] = field(default_factory=dict)
     derivations: str | None = None  # "full", "summary" or "off"; None: full for at most 12 distinct partials
+    graph: str = "once"  # "every step": each step worked in full also draws the graph with its numbers
 
     def shown_steps(self, n_steps: int) -> int:
         """How many of a run's first steps the report works in full: `steps`, or by default all of

@@ -28,7 +28,7 @@ SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": d
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
 REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "rows_shown", "names", "overrides", "notes",
-               "derivations")
+               "derivations", "graph")
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(/\s*\d+)?\s*$")
 
 
@@ -283,9 +283,12 @@ class _Reader:
         derivations = table.get("derivations")
         if derivations is not None and derivations not in ("full", "summary", "off"):
             raise SpecError(f"{derivations!r} is not \"full\", \"summary\" or \"off\".", "report.derivations")
+        graph = table.get("graph", "once")
+        if graph not in ("once", "every step"):
+            raise SpecError(f"{graph!r} is not \"once\" or \"every step\".", "report.graph")
         return ReportSettings(precision=precision, significant=significant, carry=carry, exact=exact,
                               steps=steps, rows_shown=rows_shown, names=dict(names), notes=notes,
-                              overrides=dict(overrides), derivations=derivations)
+                              overrides=dict(overrides), derivations=derivations, graph=graph)
 
 
 def fraction(text: str, field: str) -> Fraction:

@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import api
+from ..engine.derivation import delta_symbol, local_symbol
 from .derivations import Derivations
 from .numformat import number_format
 from ..model.graph import symbol
@@ -16,6 +17,7 @@ from . import formats
 from .escape import safe_math
 from .formats import Format
 from ..model.names import latex_name
+from .names import mermaid_name
 from .notes import RunNotes, improvements
 from .pagelayout import Counter, column_chunks, wrap_sum
 from .summary import Summary
@@ -66,6 +68,7 @@ class Report:
         self.numbers = number_format(self.problem.report)
         self.width = fmt.width
         self._cells: dict[int, list[Markup]] = {}
+        self._figure: dict | None = None
 
     # -- small helpers -------------------------------------------------------------------
     def tex(self, name: str) -> Markup:
@@ -206,7 +209,8 @@ class Report:
                  + [(n, "loss" if n in graph.loss else "node") for n in graph.node_names])
         key = {name: Markup(f"n{i}") for i, (name, _) in enumerate(kinds)}
         # Names are identifiers (letters, digits, _), so they are safe as labels as they are.
-        nodes = [{"id": key[n], "label": Markup(n), "tex": self.tex(n), "kind": kind} for n, kind in kinds]
+        nodes = [{"id": key[n], "label": Markup(n), "tex": self.tex(n), "kind": kind,
+                  "mermaid": Markup(mermaid_name(self.tex(n)))} for n, kind in kinds]
         edges = [(s.name, n) for n, e in graph.nodes for s in sorted(e.free_symbols, key=str) if s.name in key]
         level = {n: 0 for n, _ in kinds}
         for name, expr in graph.nodes:
@@ -294,7 +298,34 @@ class Report:
             "held": [{"name": self.tex(p), "value": self.given(step.params[p], slotted=True)} for p in frozen],
             "rate": Markup(self.worked.slot(self.numbers.given_latex(step.learning_rate))),
             "loss": self.num(step.loss, slotted=True),
+            "graph": self.step_graph(step, values[0]) if self.problem.report.graph == "every step" else None,
         }
+
+    def step_graph(self, step, values: dict) -> dict:
+        """The graph figure with a step's numbers: each node's value and dL/dnode (the batch's first
+        row; a parameter's gradient is the step's), each edge's local partial."""
+        if self._figure is None:
+            self._figure = self.graph()
+        figure, num = self._figure, self.num
+        name_of = {node["id"]: str(node["label"]) for node in figure["nodes"]}
+        nodes = []
+        for node in figure["nodes"]:
+            name, kind = name_of[node["id"]], node["kind"]
+            if kind == "param":
+                value, grad = step.params[name], step.gradients[name]
+            elif kind in ("input", "target"):
+                value, grad = values[symbol(name)], None
+            else:
+                value, grad = values[symbol(name)], values[delta_symbol(name)]
+            nodes.append({**node, "value": num(value, slotted=True),
+                          "grad": None if grad is None else num(grad, slotted=True)})
+        local = set(self.trace.layout.edges)
+        edges = []
+        for source, target in figure["edges"]:
+            edge = (name_of[target], name_of[source])
+            partial = num(values[local_symbol(*edge)], slotted=True) if edge in local else None
+            edges.append({"source": source, "target": target, "partial": partial})
+        return {"nodes": nodes, "edges": edges}
 
     def row_table(self, step, values: list[dict], counter) -> dict:
         """The first rows of a step over many rows: the data, each row's loss and gradients."""

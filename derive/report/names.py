@@ -82,3 +82,16 @@ def unicode_name(tex: str) -> str:
         else:
             text.append(("_" if where == "sub" else "^") + piece)
     return "".join(text)
+
+
+_MERMAID = {"\"": "#quot;", "<": "#lt;", ">": "#gt;", "#": "#35;", "&": "#amp;"}
+
+
+def mermaid_name(tex: str) -> str:
+    """A name for a Mermaid label (inside "…"): ŷ, w<sub>AD</sub>, w<sup>(1)</sup><sub>12</sub>;
+    characters Mermaid or HTML would read as markup are written as Mermaid's #entities."""
+    out = []
+    for piece, where in segments(tex):
+        text = "".join(_MERMAID.get(c, c) for c in piece)
+        out.append(f"<{where}>{text}</{where}>" if where else text)
+    return "".join(out)
