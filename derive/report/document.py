@@ -314,11 +314,11 @@ class Report:
             if kind == "param":
                 value, grad = step.params[name], step.gradients[name]
             elif kind in ("input", "target"):
-                value, grad = values[symbol(name)], None
+                value, grad = None, None
             else:
                 value, grad = values[symbol(name)], values[delta_symbol(name)]
-            nodes.append({**node, "value": num(value, slotted=True),
-                          "grad": None if grad is None else num(grad, slotted=True)})
+            shown = self.given(values[symbol(name)], slotted=True) if value is None else num(value, slotted=True)
+            nodes.append({**node, "value": shown, "grad": None if grad is None else num(grad, slotted=True)})
         local = set(self.trace.layout.edges)
         edges = []
         for source, target in figure["edges"]:
