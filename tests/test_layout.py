@@ -25,7 +25,7 @@ def test_step_over_more_rows_than_shown_works_one_row_and_tabulates_the_first():
     assert "| … | 2 more rows | | | | |" in step
     assert step.count("### Row") == 1 and "### Row 1, worked in full" in step
     # The mean of all four rows (rows 3 and 4: (0.5 - 1) 2.5 = -1.25, (0.5 - 1) 3.5 = -1.75) is -0.5.
-    assert (r"\frac{\partial L}{\partial w} &= \frac{1}{4} \left(0.2500 + 0.7500 + \ldots \text{ (2 more rows)}\right)"
+    assert (r"\frac{\partial \bar{L}}{\partial w} &= \frac{1}{4} \left(0.2500 + 0.7500 + \ldots \text{ (2 more rows)}\right)"
             r" = -0.5000") in step
 
 

@@ -15,7 +15,10 @@ from arithmetic import check_row, equation_rows, numeric
 from support import EXAMPLES, ROOT, assert_matches_golden, require
 
 import derive
+from derive import api
 from derive.cli import main
+from derive.report.symbols import base
+from derive.report.worked import Worked
 
 ALL_EXAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
 
@@ -133,8 +136,8 @@ def test_mini_batch_shows_each_rows_term_and_the_mean(tmp_path):
         training={"batch_size": 2})
     document = derive.render(problem.train(), "markdown")
     # By hand: row 1 dL/dw = 2(1 - 0)(1) = 2, row 2 dL/dw = 2(2 - 1)(2) = 4, mean 3; w' = 1 - 0.3 = 0.7.
-    assert r"\frac{\partial L}{\partial w} &= \frac{1}{2} \left(2.0000 + 4.0000\right) = 3.0000" in document
-    assert r"w' &= w - \eta \frac{\partial L}{\partial w} = 1 - 0.1 \times 3.0000 = 0.7000" in document
+    assert r"\frac{\partial \bar{L}}{\partial w} &= \frac{1}{2} \left(2.0000 + 4.0000\right) = 3.0000" in document
+    assert r"w' &= w - \eta \frac{\partial \bar{L}}{\partial w} = 1 - 0.1 \times 3.0000 = 0.7000" in document
     assert "### Row 1" in document and "### Row 2" in document
     assert_every_line_true(problem, document, "markdown")
 
@@ -328,3 +331,63 @@ def test_shipped_reports_are_current(name, fmt, suffix, request):
     """Every example ships its worked solution, examples/reports/<name>.md and .tex, as derive renders it now."""
     document = derive.render(derive.load(EXAMPLES / f"{name}.toml").train(), fmt)
     assert_matches_golden(document, EXAMPLES / "reports" / f"{name}.{suffix}", request.config.getoption("--update-golden"))
+
+
+CLASHING = """
+[model]
+inputs = ["x"]
+targets = ["y"]
+loss = "E"
+penalty = {{ kind = "l2", weight = 0.01 }}
+
+[model.nodes]
+yhat = "eta*x + mu*x + b + m*x + v*x"
+E = "(yhat - y)**2"
+
+[params]
+b = 0.1
+m = 0.2
+v = -0.1
+eta = 0.3
+mu = 0.05
+
+[data]
+x = [1.0, 2.0, -1.0, 0.5]
+y = [1.0, 0.0, 2.0, 1.0]
+
+[train]
+learning_rate = 0.1
+batch_size = 2
+{train}
+"""
+
+
+@pytest.mark.parametrize("train", ['optimizer = "adam"', "momentum = 0.9", 'optimizer = "rmsprop"\nmomentum = 0.5'],
+                         ids=["adam", "momentum", "rmsprop-momentum"])
+def test_no_symbol_denotes_two_things(tmp_path, train):
+    spec = tmp_path / "clash.toml"
+    spec.write_text(CLASHING.format(train=train))
+    problem = derive.load(spec)
+    trace = problem.train()
+    document = derive.render(trace, "markdown")
+    worked = Worked(api.compile_problem(problem))
+    table = worked.symbols
+    # Every glyph names one thing, and no glyph the report adds shares its letter with a spec name.
+    glyphs = [glyph for glyph, _ in table.entries()]
+    assert len(glyphs) == len(set(glyphs)), table.entries()
+    spec_letters = {base(tex) for tex in table.spec.values()}
+    for role, glyph in table.glyphs.items():
+        assert base(glyph) not in spec_letters or glyph.startswith(r"\bar"), (role, glyph)
+    # The momentum buffer is not b, the learning rate not eta, the momentum not mu, Adam's moments
+    # not m and v; the update follows the batch mean of the loss E + R, written L-bar.
+    assert "b_{t}" not in document and "m_{t}" not in document and "v_{t-1}" not in document
+    rule = document[document.index("is updated by"):document.index("## The computation graph")]
+    formula = rule.split("Here")[0]
+    assert r"\frac{\partial \bar{L}}{\partial \theta}" in formula
+    assert r"\eta" not in formula and r"\mu" not in formula
+    assert r"**Update** with $\gamma = 0.1$" in document
+    # Every glyph of the update rule is defined in the sentence under it.
+    defined = rule.split("Here", 1)[1]
+    for role in table.glyphs:
+        assert table.glyphs[role] in defined, role
+    assert_every_line_true(problem, document, "markdown")

@@ -153,6 +153,8 @@ class Report:
             "optimizer": settings.optimizer, "frozen": [self.tex(p) for p in settings.frozen],
             "loss": [self.tex(n) for n in graph.loss],
             "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
+            "symbols": [{"tex": Markup(tex), "meaning": words} for tex, words in worked.definitions()],
+            "eta": Markup(worked.symbols["eta"]), "theta": Markup(worked.symbols["theta"]),
             "rounding": self.rounding(),
         }
 

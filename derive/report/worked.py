@@ -10,13 +10,11 @@ import sympy
 
 from ..engine.derivation import delta_symbol, local_symbol
 from .slots import Template, symbolic, template
+from .symbols import SymbolTable
 from ..model.graph import symbol
 from ..model.names import latex_name
 from .numformat import number_format
 from ..engine.optimizers import ETA, GRAD, THETA, T
-
-GREEK_HYPER = {"momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda", "eps": r"\epsilon",
-               "alpha": r"\alpha", "beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "lr_decay": r"\gamma"}
 
 
 def primed(tex: str) -> str:
@@ -82,8 +80,18 @@ class Worked:
         self.names: dict[sympy.Symbol, str] = {}
         for name in (*graph.columns, *graph.params, *graph.node_names):
             self.names[symbol(name)] = latex_name(name, spec_names)
-        loss = graph.loss[0] if len(graph.loss) == 1 else "L"
-        self.loss_tex = latex_name(loss, spec_names)
+        rule = compiled.stepper.rule
+        batched = problem.training.batch_size != 1 and problem.n_rows > 1
+        roles = ["theta", "eta", "t", *rule.hyper, *rule.state,
+                 *(t for t, _ in rule.assignments if t in ("u",)),
+                 *(["total"] if len(graph.loss) > 1 else []), *(["batch"] if batched else [])]
+        self.symbols = SymbolTable.build({n: self.names[symbol(n)] for n in (*graph.columns, *graph.params,
+                                                                              *graph.node_names)}, roles)
+        self.loss_tex = self.symbols["total"] if len(graph.loss) > 1 else latex_name(graph.loss[0], spec_names)
+        # The loss a step's update follows: the row's loss, or the mean over a batch of rows.
+        if batched and rf"\bar{{{self.loss_tex}}}" not in self.symbols.spec.values():
+            self.symbols.glyphs["batch"] = rf"\bar{{{self.loss_tex}}}"
+        self.step_loss_tex = self.symbols["batch"] if batched else self.loss_tex
         for name in graph.node_names:
             self.names[delta_symbol(name)] = self.partial(self.loss_tex, self.names[symbol(name)])
         for node, parent in derivation.edges:
@@ -103,7 +111,7 @@ class Worked:
                 self.delta[name] = _formula(self.names[delta_symbol(name)], expr, self.names, mul_symbol="dot")
         self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
                          for p in graph.params}
-        self.updates = _UpdateFormulas(compiled, self.names)
+        self.updates = _UpdateFormulas(compiled, self.names, self.symbols, self.step_loss_tex)
         self.formats = self._overrides()
         self.recorder: list[str] | None = None
         # Numbers shown as given: the data, the settings, and a parameter while it holds its starting value.
@@ -138,6 +146,38 @@ class Worked:
             for s in (symbol(name), delta_symbol(name), _grad_symbol(name), sympy.Symbol(f"{name}'")):
                 formats[s] = fmt
         return formats
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """(LaTeX, words) for every symbol the report writes that the spec does not name, in the
+        order the problem statement meets them: the update rule's, then the notations of the formulas."""
+        rule = self.updates.rule
+        used = ["theta", "eta", *(r for r in ("batch", "total") if r in self.symbols.glyphs),
+                *rule.state, *(t for t, _ in rule.assignments if t == "u"), *rule.hyper,
+                *(["t"] if any(T in e.free_symbols for _, e in rule.assignments) else [])]
+        out = []
+        for role in used:
+            meaning = self.symbols.meanings[role]
+            if role in rule.hyper:
+                meaning += f" ({self.number_format.given_text(rule.hyper[role])})"
+                out.append((self.symbols[role], meaning))
+            elif role in rule.state:
+                meaning += f", {self.number_format.given_text(rule.initial.get(role, 0))} before the first step"
+                out.append((f"{self.updates.glyph(role)}_{{{self.symbols['t']}}}", meaning))
+            else:
+                out.append((self.symbols[role], meaning))
+        for target, _ in rule.assignments:
+            if target.endswith("hat"):
+                moment = "first" if target == "mhat" else "second"
+                out.append((f"{self.updates.glyph(target)}_{{{self.symbols['t']}}}",
+                            f"is the {moment} moment corrected for its start at 0"))
+        text = " ".join(f.form or "" for f in (*self.forward, *self.local))
+        if r"\log" in text:
+            out.append((r"\log", "is the natural logarithm, ln"))
+        if r"\mathbf{1}" in text:
+            out.append((r"\mathbf{1}\left[\cdot\right]", "is 1 when the condition holds and 0 otherwise"))
+        if r"\sigma" in text:
+            out.append((r"\sigma(u)", "is the sigmoid function, 1/(1 + exp(-u))"))
+        return out
 
     @staticmethod
     def partial(top: str, bottom: str) -> str:
@@ -240,9 +280,10 @@ class Worked:
             losses = [loss for loss, _ in first]
             gradients = [[row[j] for _, row in first] for j in range(len(params))]
         loss = symbol(self.problem.graph.loss[0])
-        lines = [self._mean(self.loss_tex, losses, m, step.loss, loss)]
+        lines = [self._mean(self.step_loss_tex, losses, m, step.loss, loss)]
         for p, terms in zip(params, gradients):
-            lines.append(self._mean(self.names[_grad_symbol(p)], terms, m, step.gradients[p], _grad_symbol(p)))
+            lhs = self.partial(self.step_loss_tex, self.names[symbol(p)])
+            lines.append(self._mean(lhs, terms, m, step.gradients[p], _grad_symbol(p)))
         return lines
 
     def _mean(self, lhs: str, terms, m: int, value, quantity) -> Line:
@@ -273,16 +314,20 @@ class _UpdateFormulas:
     """The optimiser's assignments, per parameter, as formulas; their values are re-evaluated from
     the step's parameter, gradient, rate and previous state by the same compiled rule."""
 
-    def __init__(self, compiled, names):
+    def __init__(self, compiled, names, table, loss_tex: str):
         problem = compiled.problem
+        self.table = table
         rule = compiled.stepper.rule
         self.rule = rule
         self.problem = problem
         self.trained = [p for p in problem.graph.params if p not in problem.training.frozen]
         hyper = {sympy.Symbol(k, real=True): v for k, v in rule.hyper.items()}
         self.hyper = hyper
-        self.formulas = {p: self._formulas(names[symbol(p)], names[_grad_symbol(p)]) for p in self.trained}
-        self.generic = self._formulas(r"\theta", r"\frac{\partial L}{\partial \theta}")
+        def grad(tex: str) -> str:
+            return rf"\frac{{\partial {loss_tex}}}{{\partial {tex}}}"
+
+        self.formulas = {p: self._formulas(names[symbol(p)], grad(names[symbol(p)])) for p in self.trained}
+        self.generic = self._formulas(table["theta"], grad(table["theta"]))
         self.symbols = {t: sympy.Symbol(t, real=True) for t, _ in rule.assignments if t != "theta"}
         self.symbols.update({s: sympy.Symbol(s, real=True) for s in rule.state})
         self.updated = {p: sympy.Symbol(f"{p}'") for p in self.trained}
@@ -290,24 +335,37 @@ class _UpdateFormulas:
 
     def _formulas(self, theta: str, grad: str) -> list[Formula]:
         """The rule's assignments for one parameter; state read before it is set is shown as s_{t-1}."""
-        base = {THETA: theta, GRAD: grad, ETA: r"\eta", T: "t"}
-        base.update({h: GREEK_HYPER.get(h.name, latex_name(h.name, {})) for h in self.hyper})
+        table = self.table
+        t_ = table["t"]
+        base = {THETA: theta, GRAD: grad, ETA: table["eta"], T: t_}
+        base.update({h: table[h.name] for h in self.hyper})
         assigned: set[str] = set()
         formulas = []
         display = self.rule.display or tuple(e for _, e in self.rule.assignments)
         for (target, _), expr in zip(self.rule.assignments, display):
             names = dict(base)
             for t in assigned - {"theta", *self.rule.state}:
-                names[sympy.Symbol(t, real=True)] = f"{latex_name(t, {})}_{{t}}"
+                names[sympy.Symbol(t, real=True)] = f"{self.glyph(t)}_{{{t_}}}"
             if "theta" in assigned:
                 names[THETA] = primed(theta)
             for s in self.rule.state:
-                tex = latex_name(s, {})
-                names[sympy.Symbol(s, real=True)] = f"{tex}_{{t}}" if s in assigned else f"{tex}_{{t-1}}"
-            lhs = primed(theta) if target == "theta" else f"{latex_name(target, {})}_{{t}}"
+                tex = self.glyph(s)
+                names[sympy.Symbol(s, real=True)] = f"{tex}_{{{t_}}}" if s in assigned else f"{tex}_{{{t_}-1}}"
+            lhs = primed(theta) if target == "theta" else f"{self.glyph(target)}_{{{t_}}}"
             formulas.append(_formula(lhs, expr, names, as_written=bool(self.rule.display)))
             assigned.add(target)
         return formulas
+
+    def glyph(self, name: str) -> str:
+        """The glyph of an optimiser quantity: its role's (m, v, b, s, a, u), or one made from
+        such a glyph (mhat is the hat of m's glyph, vmax is v's glyph with a max superscript)."""
+        if name in self.table.glyphs:
+            return self.table[name]
+        if name.endswith("hat"):
+            return rf"\hat{{{self.glyph(name[:-3])}}}"
+        if name == "vmax":
+            return rf"{self.glyph('v')}^{{\max}}"
+        return latex_name(name, {})
 
     def lines(self, step, previous_state, worked) -> list[tuple[str, list[Line]]]:
         """(parameter, its update lines) for every trained parameter of a step."""
