@@ -41,8 +41,6 @@ CASES = [
      {}, "model.nodes.z1_1: the layers already make a node 'z1_1'"),
     ("w1-and-w_1", lambda s: s.replace("w2*x2", "w_1*x2").replace("w2 = -0.048", "w_1 = -0.048"), {},
      "'w1' and 'w_1' both print as w_{1}"),
-    ("name-prints-as-eta", lambda s: s.replace("b = 0", "eta = 0").replace("+ b", "+ eta"), {},
-     "params.eta: the learning rate and 'eta' both print as \\eta"),
     ("double-underscore", lambda s: s.replace("w2", "w__2"), {}, "'w__2' would print with a superscript"),
     ("zero-denominator-data", node("x1 = [4, 2, 1, 3, 1, 6]", 'x1 = [4, 2, "1/0", 3, 1, 6]'), {},
      "data.x1[2]: '1/0' divides by zero"),

@@ -115,7 +115,7 @@ def text_latex(char: str) -> str | None:
 def check_renderings(names: Iterable[tuple[str, str]], given: Mapping[str, str]) -> None:
     """Refuse a name LaTeX cannot print and two names that print the same; `names` holds
     (name, field) for every input, target, parameter and node."""
-    seen: dict[str, str] = {r"\theta": "the update rule's parameter", r"\eta": "the learning rate"}
+    seen: dict[str, str] = {}  # the report's own symbols (theta, eta, ...) move aside for names that take them
     for name, field in names:
         try:
             tex = latex_name(name, given)
@@ -125,8 +125,7 @@ def check_renderings(names: Iterable[tuple[str, str]], given: Mapping[str, str])
                             field) from None
         key = re.sub(r"\s+", "", tex)
         if key in seen and seen[key] != name:
-            first = seen[key] if seen[key].startswith("the ") else repr(seen[key])
-            raise SpecError(f"{first} and {name!r} both print as {tex}; rename one, or give one its own LaTeX "
+            raise SpecError(f"{seen[key]!r} and {name!r} both print as {tex}; rename one, or give one its own LaTeX "
                             f"under [report.names].", field)
         seen[key] = name
 
