@@ -61,7 +61,8 @@ def derive(graph: Graph) -> Derivation:
     # Local partial on every edge, rewritten in terms of the node's own value where it appears.
     edges: list[tuple[str, str]] = []
     local: dict[tuple[str, str], sympy.Expr] = {}
-    defined = [(symbol(n), e) for n, e in graph.nodes if not e.is_Atom]
+    # Each node's definition with its free symbols, found once (not once per edge).
+    defined = [(symbol(n), e, e.free_symbols) for n, e in graph.nodes if not e.is_Atom]
     for name, expr in graph.nodes:
         outer, inner = _outer(expr, symbol(name))
         # The terms of a sum that hold each parent, found in one pass (not one pass per parent).
@@ -91,20 +92,20 @@ def derive(graph: Graph) -> Derivation:
     return Derivation(graph, tuple(edges), local, delta, gradient)
 
 
-def in_nodes(d: sympy.Expr, defined: list[tuple[sympy.Symbol, sympy.Expr]]) -> sympy.Expr:
+def in_nodes(d: sympy.Expr, defined: list[tuple[sympy.Symbol, sympy.Expr, set]]) -> sympy.Expr:
     """A local partial written with the nodes whose definitions it contains, as a teacher writes
     it: d/dz1 of p1 = e^z1 / (e^z1 + e^z2 + e^z3) is p1 (1 - p1), not the quotient expanded. The
     rewrite is kept only where it has the same value (checked at two random points)."""
     if d.is_Atom:
         return d
     free = d.free_symbols
-    found = [(own, e) for own, e in defined if e.free_symbols <= free]
+    found = [(own, e) for own, e, symbols in defined if symbols <= free]
     if not found:
         return d
     written = sympy.factor_terms(d)
     for own, e in found:
         written = written.subs(e, own)
-    if written == sympy.factor_terms(d) or not _same_value(written, d, dict(defined)):
+    if written == sympy.factor_terms(d) or not _same_value(written, d, {own: e for own, e, _ in defined}):
         return d
     return written
 
