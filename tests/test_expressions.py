@@ -66,7 +66,8 @@ def test_unknown_name_suggests_the_closest():
     ("10**10**10 * w1", "is too large"),
     ("w1**w1", "exponents must be numbers"),
     ("(2**90)**90", "more than 300 digits"),
-], ids=["length", "nesting", "tower", "power-of-power", "name-exponent", "digits"])
+    ("(-1) ** (log(-1))", "has no real value"),
+], ids=["length", "nesting", "tower", "power-of-power", "name-exponent", "digits", "complex-exponent"])
 def test_limits_fail_fast(text, message):
     with hang_guard(), pytest.raises(ExpressionError, match=message):
         parse(text, NAMES)

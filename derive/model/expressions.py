@@ -233,6 +233,8 @@ class _Builder:
     def _check_power(base: sympy.Expr, exponent: sympy.Expr) -> None:
         if not exponent.is_number:
             raise ExpressionError("exponents must be numbers, not expressions with names.")
+        if sympy.im(exponent) != 0:
+            raise ExpressionError(f"the exponent {exponent} has no real value.")
         if abs(exponent) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {exponent} is too large; the limit is {MAX_EXPONENT}.")
         if base.is_number and base.is_negative and not exponent.is_integer:
