@@ -118,6 +118,8 @@ class NumberFormat:
             return "0", None
         places = self.places(d)
         exponent = d.adjusted()
+        if self.significant is not None and d == d.to_integral_value() and exponent < self.significant:
+            return format(d.to_integral_value(), "f"), None  # 6, not 6.000000: a whole number is exact
         if exponent < -4 or exponent >= (6 if self.significant is not None else 15):
             # Beyond 10^15 (a run diverging) the mantissa keeps 15 digits.
             digits = min(max(0, places + exponent), 14)
