@@ -49,7 +49,8 @@ def fill(layout_text: str, texts: list[str]) -> str:
 
 
 def math_filter(tex) -> Markup:
-    return Markup(mathml.inline(str(tex)))
+    # Text joined to Markup in a template (~) arrives HTML-escaped: u &gt; 0 is u > 0 again here.
+    return Markup(mathml.inline(tex.unescape() if isinstance(tex, Markup) else str(tex)))
 
 
 def display_filter(tex) -> Markup:
