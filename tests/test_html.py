@@ -191,3 +191,31 @@ def test_page_is_one_file_without_network_references(tmp_path):
     text = text.replace('xmlns="http://www.w3.org/2000/svg"', "").replace("url(#arrow)", "")
     for reference in ("http://", "https://", "src=", "@import", "url(", "href=\"/", "href=\"http"):
         assert reference not in text
+
+
+def problem_text(html: str) -> str:
+    """The problem section as a reader sees it: tags dropped, each formula's characters kept."""
+    start = html.index('<section id="problem"')
+    section = html[start:html.index("</section>", start)]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", section)).replace("&#39;", "'")
+
+
+def test_problem_states_how_numbers_are_rounded_and_defines_the_rules_symbols(tmp_path):
+    text = problem_text(page(tmp_path, "seed_a_with_adam").read_text())
+    assert ("Every computed number is rounded half up to 4 decimal places (4 significant figures below 0.1) when "
+            "it is made and used as printed from then on, so each line checks by hand from the numbers on it") in text
+    # Adam's rule (PyTorch's defaults 0.9, 0.999, 1e-8) over batches of 2 rows: each symbol is said once.
+    for definition in ("θ stands for each trained parameter", "η is the learning rate",
+                       "L¯ is the loss of a step's batch, the mean of its rows' losses",
+                       "β1 is the decay rate of the first moment (0.9)",
+                       "β2 is the decay rate of the second moment (0.999)",
+                       "ϵ is a small constant that keeps the division finite (1e-8)",
+                       "t is the step number, counted from 1", "mt is the running mean of the gradient (first moment)"):
+        assert definition in text, definition
+
+
+def test_problem_of_a_full_precision_run_says_so(tmp_path):
+    spec = tmp_path / "full.toml"
+    spec.write_text((EXAMPLES / "seed_a_linear_regression.toml").read_text().replace("[report]", "[report]\ncarry = \"full\""))
+    text = problem_text(page(tmp_path, "full", spec).read_text())
+    assert "Numbers are computed in full precision and printed rounded half up to 4 decimal places" in text
