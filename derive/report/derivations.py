@@ -5,11 +5,14 @@ from functools import cached_property
 
 import sympy
 from markupsafe import Markup
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from ..engine.steps import Step, derivations, gradient_paths
+from ..model.expressions import parse
+from ..model.functions import DERIVATIVE_FUNCTIONS
 from ..model.graph import symbol
-from .slots import symbolic
+from .slots import node_first, symbolic
 from .worked import Line, latex_name
 
 FULL_LIMIT = 12
@@ -23,9 +26,37 @@ class SpecPrinter(StrPrinter):
         terms = super()._as_ordered_terms(expr, order=order)
         return sorted(terms, key=lambda term: term.could_extract_minus_sign())
 
+    def _print_Mul(self, expr):
+        factors = node_first(expr)
+        if factors is None:
+            return super()._print_Mul(expr)
+        return "*".join(self.parenthesize(f, precedence(expr)) for f in factors)
+
+
+    def _print_Heaviside(self, expr):
+        if len(expr.args) > 1 and expr.args[1] != 0:
+            return super()._print_Heaviside(expr)
+        return f"heaviside({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr):
+        """Huber's derivative d where |d| < delta, else delta*sign(d): d clipped to [-delta, delta]."""
+        (inside, condition), (outside, _) = expr.args if len(expr.args) == 2 else ((None, None), (None, None))
+        if isinstance(condition, sympy.StrictLessThan) and isinstance(condition.lhs, sympy.Abs):
+            d, delta = condition.lhs.args[0], condition.rhs
+            if inside == d and sympy.simplify(outside - delta * sympy.sign(d)) == 0:
+                return f"max(-{self.parenthesize(delta, PRECEDENCE['Mul'])}, min({self._print(d)}, {self._print(delta)}))"
+        return super()._print_Piecewise(expr)
+
 
 def spec_text(expr: sympy.Expr) -> str:
+    """An expression in the spec's syntax, which `read_result` parses back."""
     return SpecPrinter().doprint(expr)
+
+
+def read_result(text: str, names: dict[str, sympy.Symbol]) -> sympy.Expr:
+    """A derivative written in the spec's syntax (a derivation's result, a student's formula), parsed
+    through the whitelist with the functions a derivative may use (heaviside, sign, erf) and pi."""
+    return parse(text, {"pi": sympy.pi, **names}, DERIVATIVE_FUNCTIONS)
 
 
 class Derivations:

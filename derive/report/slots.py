@@ -15,6 +15,25 @@ _TOKEN = re.compile("\x00(\\d+)\x00")
 _GROUP_START = re.compile(r"(^|\{|\\left\(|\\left\[|,)\s*$")
 
 
+def node_first(expr: sympy.Mul) -> list[sympy.Expr] | None:
+    """The factors of a product with a factor written before the sum it appears in, as taught:
+    sigma (1 - sigma), F (1 - F), never (1 - F) F; None when the product has no such pair (or a
+    sign or a denominator, which the printers place themselves)."""
+    if expr.could_extract_minus_sign():
+        return None
+    factors = expr.as_ordered_factors()
+    if any(f.is_Pow and f.exp.is_negative for f in factors):
+        return None
+    pair = next(((a, f) for i, a in enumerate(factors) if a.is_Add for f in factors[i + 1:]
+                 if not f.is_Number and (f in a.args or -f in a.args)), None)
+    if pair is None:
+        return None
+    sum_, factor = pair
+    factors.remove(sum_)
+    factors.insert(factors.index(factor) + 1, sum_)
+    return factors
+
+
 class DisplayPrinter(LatexPrinter):
     """LaTeX as a teacher writes it: positive terms first, relu' as an indicator."""
 
@@ -29,6 +48,15 @@ class DisplayPrinter(LatexPrinter):
         if s.startswith(r"\frac") or "^" in s:
             return r"\left(%s\right)" % s
         return s
+
+    def _print_Mul(self, expr):
+        factors = node_first(expr) if self.order != "none" else None
+        if factors is None:
+            return super()._print_Mul(expr)
+        last = len(factors) - 1
+        return self._settings["mul_symbol_latex"].join(
+            r"\left(%s\right)" % self._print(f) if self._needs_mul_brackets(f, first=i == 0, last=i == last)
+            else self._print(f) for i, f in enumerate(factors))
 
     def _print_Heaviside(self, expr, exp=None):
         tex = r"\mathbf{1}\left[%s > 0\right]" % self._print(expr.args[0])
