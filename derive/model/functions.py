@@ -27,7 +27,9 @@ class Entry:
     README's row; `rule` names the step a derivation shows, and `in_terms_of_output` gives the
     derivative through the function's own value y where that is how it is taught. `rational`: a
     rational argument gives a rational value, so `exact = true` can use it. `public` functions
-    may be written in expressions; the others appear only in derivatives and generated code.
+    may be written in expressions; the others appear only in derivatives and generated code, and
+    the `written` ones among them may be written in a derivative (a derivation's result, a formula
+    answer): heaviside(x) is 1 for x > 0, else 0.
     """
 
     name: str
@@ -44,6 +46,7 @@ class Entry:
     rational: bool = False
     activation: bool = False
     public: bool = True
+    written: bool = False
     in_terms_of_output: str | None = None
 
 
@@ -388,20 +391,20 @@ _add(name="logsumexp", build=logsumexp, call="logsumexp(z1, ..., zn)",
      derivative="e^(z_k − logsumexp) (softmax)", rule="logsumexp", cls=logsumexp, code="_logsumexp",
      float=_logsumexp, exact=lambda *zs: sympy.log(sum(sympy.exp(z) for z in zs)), numpy=_np_logsumexp)
 # Functions that appear only in derivatives (and, for the power, in generated code).
-_add(name="heaviside", build=Heaviside, call="", meaning="step", derivative="0", rule="", cls=Heaviside,
+_add(name="heaviside", build=lambda x: Heaviside(x, 0), call="", meaning="step", derivative="0", rule="", cls=Heaviside,
      code="_heaviside", float=_heaviside,
      exact=lambda x, h0=0: sympy.Integer(1) if x > 0 else (sympy.sympify(h0) if x == 0 else sympy.Integer(0)),
-     numpy=lambda x, h0=0.0: np.where(x > 0, 1.0, np.where(x == 0, h0, 0.0)), rational=True, public=False)
+     numpy=lambda x, h0=0.0: np.where(x > 0, 1.0, np.where(x == 0, h0, 0.0)), rational=True, public=False, written=True)
 _add(name="sign", build=sympy.sign, call="", meaning="sign", derivative="0", rule="", cls=sympy.sign, code="_sign",
-     float=_sign, exact=sympy.sign, numpy=np.sign, rational=True, public=False)
+     float=_sign, exact=sympy.sign, numpy=np.sign, rational=True, public=False, written=True)
 _add(name="erf", build=sympy.erf, call="", meaning="error function", derivative="2e^(−x²)/√π", rule="",
-     cls=sympy.erf, code="_erf", float=math.erf, exact=sympy.erf, numpy=_np_erf, public=False)
+     cls=sympy.erf, code="_erf", float=math.erf, exact=sympy.erf, numpy=_np_erf, public=False, written=True)
 _add(name="max_share", build=max_share, call="", meaning="tie share", derivative="0", rule="", cls=max_share,
      code="_max_share", float=_share(max, 1.0), exact=_share(max, S.One), numpy=_np_share(np.maximum), rational=True,
-     public=False)
+     public=False, written=True)
 _add(name="min_share", build=min_share, call="", meaning="tie share", derivative="0", rule="", cls=min_share,
      code="_min_share", float=_share(min, 1.0), exact=_share(min, S.One), numpy=_np_share(np.minimum), rational=True,
-     public=False)
+     public=False, written=True)
 _add(name="power", build=sympy.Pow, call="", meaning="a fractional power", derivative="", rule="power",
      code="_pow", float=_real_power, exact=_real_power, numpy=np.power, public=False)
 _add(name="select", build=sympy.Piecewise, call="", meaning="a case", derivative="", rule="cases", code="_select",
@@ -411,6 +414,9 @@ maximum.share, minimum.share = max_share, min_share
 
 FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {e.name: e.build for e in REGISTRY.values() if e.public}
 ACTIVATIONS: tuple[str, ...] = (*(e.name for e in REGISTRY.values() if e.activation), "linear")
+# What a derivative may be written with: the spec's functions and the written derivative-only ones.
+DERIVATIVE_FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {e.name: e.build for e in REGISTRY.values()
+                                                              if e.public or e.written}
 BY_CLASS: dict[type, Entry] = {e.cls: e for e in REGISTRY.values() if e.cls is not None}
 
 
