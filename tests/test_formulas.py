@@ -3,6 +3,7 @@
 The right answers below are derived by hand in the comments; the slips are the ones students make."""
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -14,6 +15,7 @@ from derive.cli import main
 SEED_A = str(EXAMPLES / "seed_a_linear_regression.toml")
 SEED_C = str(EXAMPLES / "seed_c_relu_sigmoid_network.toml")
 LOGISTIC = str(EXAMPLES / "logistic_regression.toml")
+SEED_A_TEXT = (EXAMPLES / "seed_a_linear_regression.toml").read_text()
 
 
 def check(tmp_path, capsys, spec, formulas: dict, fmt="json"):
@@ -78,6 +80,8 @@ def test_right_from_the_students_own_wrong_formula_follows(tmp_path, capsys):
     assert verdicts["formulas.dL/dyhat"]["status"] == "wrong"
     assert verdicts["formulas.dL/dw1"]["status"] == "follows"
     assert verdicts["formulas.dL/dw2"]["status"] == "wrong"
+    _, captured = check(tmp_path, capsys, SEED_A, {"dL/dyhat": "yhat - y", "dL/dw1": "(yhat - y)*x1"}, fmt="text")
+    assert "(right from your own earlier formulas: x1*(yhat - y))" in captured.out
 
 
 def test_hostile_formula_is_refused_without_running(tmp_path, capsys):
@@ -93,3 +97,33 @@ def test_hostile_formula_is_refused_without_running(tmp_path, capsys):
 def test_bad_keys_name_the_fix(tmp_path, capsys, key, fix):
     code, captured = check(tmp_path, capsys, SEED_A, {key: "1"}, fmt="text")
     assert code == 2 and fix in captured.err and captured.err.count("\n") == 1
+
+
+def test_relu_derivative_written_with_the_step_function(tmp_path, capsys):
+    # Seed C: D = relu(zD), so dD/dzD is 1 for zD > 0 and 0 otherwise: heaviside(zD); relu(zD) is a slip.
+    code, verdicts = check(tmp_path, capsys, SEED_C, {"dD/dzD": "heaviside(zD)", "dE/dzE": "relu(zE)"})
+    assert verdicts["formulas.dD/dzD"]["status"] == "correct"
+    assert verdicts["formulas.dE/dzE"]["status"] == "wrong"
+
+
+def test_formulas_are_marked_under_the_class_roster(tmp_path, capsys):
+    # Each student's variant draws its own starting values; the formulas are the same for all:
+    # dL/dyhat = 2(yhat - y), dL/dw1 = 2(yhat - y) x1.
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SEED_A_TEXT + '\n[variants]\nsalt = "formulas"\nw1 = { uniform = [-1, 1], decimals = 2 }\n')
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns1,Ana\ns2,Ben\ns3,Cy\n")
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "s1.toml").write_text('[formulas]\n"dL/dyhat" = "2*(yhat - y)"\n"dL/dw1" = "2*x1*yhat - 2*x1*y"\n')
+    (answers / "s2.toml").write_text('[formulas]\n"dL/dyhat" = "yhat - y"\n"dL/dw1" = "(yhat - y)*x1"\n')
+    grades = tmp_path / "grades.csv"
+    code = main(["check", str(spec), "--roster", str(roster), str(answers), "--csv", str(grades), "--format", "json"])
+    assert code == 1
+    files = {f["student"]: f for f in json.loads(capsys.readouterr().out)["files"]}
+    status = {s: {v["quantity"]: v["status"] for v in files[s]["verdicts"]} for s in ("s1", "s2")}
+    assert status["s1"] == {"formulas.dL/dyhat": "correct", "formulas.dL/dw1": "correct"}
+    # s2 forgot the 2; dL/dw1 is right from that wrong dL/dyhat.
+    assert status["s2"] == {"formulas.dL/dyhat": "wrong", "formulas.dL/dw1": "follows"}
+    book = {row["student"]: row for row in csv.DictReader(grades.open())}
+    assert (book["s1"]["correct"], book["s2"]["wrong"], book["s3"]["correct"]) == ("2", "1", "0")

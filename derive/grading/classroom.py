@@ -12,7 +12,9 @@ from pathlib import Path
 from ..errors import SpecError
 from .answers import Layout, answer_files, read_answers
 from .exercise import Worksheet, read_exercise
+from .formulas import FormulaMarker
 from .marker import Checker
+from .marking import verdicts
 from .settings import CheckSettings, read_check
 from .variants import Variants
 from .verdicts import Result
@@ -130,11 +132,12 @@ def mark_student(variants: Variants, student: str, answers, settings: CheckSetti
     """One answers file against the student's own variant."""
     compiled = variants.variant(student)[1]
     checker = Checker(compiled, settings, max((a.step for a in answers.answers), default=1))
-    try:
-        verdicts = checker.check(answers)
-    except SpecError as exc:
-        raise exc.at(source=answers.path) from None
-    return Result(answers.path, student, verdicts, roster_row, total)
+    formulas = FormulaMarker(compiled) if answers.formulas else None
+    marked = verdicts(checker, formulas, answers, settings)
+    # Formulas are not on the worksheet: each one answered adds its points to the student's total.
+    if total is not None:
+        total += sum(v.points for v in marked if v.quantity.startswith("formulas."))
+    return Result(answers.path, student, marked, roster_row, total)
 
 
 def mark_class(spec: str, roster: list[dict], paths, settings: CheckSettings) -> list[Result]:

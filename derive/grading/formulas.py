@@ -10,9 +10,8 @@ from ..engine.derivation import local_symbol
 from ..engine.steps import definitions, local_steps
 from ..engine.verify import same
 from ..errors import ExpressionError, SpecError, closest
-from ..model.expressions import parse
 from ..model.graph import symbol
-from ..report.derivations import Derivations, spec_text
+from ..report.derivations import Derivations, read_result, spec_text
 
 KEY = re.compile(r"d(\w+)/d(\w+)")
 
@@ -47,7 +46,7 @@ def read_formulas(where: str, table, layout) -> tuple[Formula, ...]:
         if not isinstance(text, str):
             raise SpecError(f'{where}: formulas.{key}: write the formula as a string, e.g. "2*(yhat - y)".')
         try:
-            expr = parse(text, names)
+            expr = read_result(text, names)
         except ExpressionError as exc:
             raise SpecError(f"{where}: formulas.{key}: {exc}") from None
         found.append(Formula(key, top, by, text, expr))

@@ -19,14 +19,22 @@ def mark(problem, paths, settings: CheckSettings) -> list[Result]:
     files = [read_answers(path, layout) for path in answer_files(paths)]
     checker = Checker(compiled, settings, _last_step(files))
     formulas = FormulaMarker(compiled) if any(f.formulas for f in files) else None
-    return [Result(f.path, f.student or Path(f.path).stem,
-                   (_formulas(formulas, f.formulas, settings) if f.formulas else []) + _checked(checker, f))
-            for f in files]
+    return [Result(f.path, f.student or Path(f.path).stem, verdicts(checker, formulas, f, settings)) for f in files]
 
 
-def _formulas(marker: FormulaMarker, formulas, settings) -> list[Verdict]:
+def verdicts(checker: Checker, formulas: FormulaMarker | None, answers, settings: CheckSettings) -> list[Verdict]:
+    """An answers file's verdicts: its [formulas] first (by `formulas`, made for the same run as
+    `checker`), then its numbers."""
+    return (_formulas(formulas, answers, settings) if answers.formulas else []) + _checked(checker, answers)
+
+
+def _formulas(marker: FormulaMarker, answers, settings) -> list[Verdict]:
+    try:
+        marked = marker.mark(answers.formulas, settings)
+    except SpecError as exc:
+        raise exc.at(source=str(answers.path)) from None
     return [Verdict(None, m.quantity, m.given, m.expected, m.status, m.own, m.working, "", m.points, m.score,
-                    m.derivation) for m in marker.mark(formulas, settings)]
+                    m.derivation) for m in marked]
 
 
 def _last_step(files) -> int:

@@ -106,7 +106,8 @@ def as_text(result: Result) -> str:
         if v.status != "correct":
             line += f", expected {_number(v.expected)}"
         if v.status == "follows":
-            line += f" (right from your own earlier numbers: {_number(v.own)})"
+            earlier = "formulas" if v.step is None else "numbers"
+            line += f" (right from your own earlier {earlier}: {_number(v.own)})"
         if v.status == "imprecise":
             line += f" (right as far as it goes; write at least {v.required})"
         lines.append(line)
