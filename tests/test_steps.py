@@ -21,6 +21,7 @@ from derive.engine.verify import same
 from derive.model.expressions import FUNCTIONS, parse
 from derive.model.graph import symbol
 from derive.report.derivations import read_result, spec_text
+from derive.report.slots import symbolic
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -76,6 +77,20 @@ def test_sigmoid_is_collected_into_the_node_symbol():
     step = derived({"z": "w*x", "F": "sigmoid(z)", "L": "(F - y)**2"}, "F", "z")
     assert rules(step) == ["sigmoid", "collect"]
     assert spec_text(step.result) == "F*(1 - F)"
+    # sigma' = sigma(1 - sigma), the factor before the sum, as a teacher writes it (not (1 - sigma) sigma).
+    assert spec_text(step.steps[0].expr) == "sigmoid(z)*(1 - sigmoid(z))"
+    names = {symbol("z"): "z", symbol("F"): "F"}
+    assert symbolic(step.steps[0].expr, names) == r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)"
+    assert symbolic(step.result, names) == r"F \left(1 - F\right)"
+
+
+def test_a_factor_comes_before_the_sum_it_appears_in():
+    p1, p2, y = symbol("p1"), symbol("p2"), symbol("y")
+    names = {p1: "p_{1}", p2: "p_{2}", y: "y"}
+    assert symbolic((1 - p1) * p1, names) == r"p_{1} \left(1 - p_{1}\right)"
+    assert spec_text((1 - p1) * p1) == "p1*(1 - p1)"
+    # A sum without the other factor in it keeps its place: (1 - y) log(1 - p1), p1 p2.
+    assert symbolic((1 - y) * sympy.log(1 - p1), names) == r"\left(1 - y\right) \log{\left(1 - p_{1} \right)}"
 
 
 def test_product_of_a_weight_and_an_input_is_a_constant_multiple():
