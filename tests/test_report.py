@@ -391,3 +391,82 @@ def test_no_symbol_denotes_two_things(tmp_path, train):
     for role in table.glyphs:
         assert table.glyphs[role] in defined, role
     assert_every_line_true(problem, document, "markdown")
+
+
+NETWORK_NAMED_LIKE_THE_RULES = """
+[model]
+inputs = ["x"]
+targets = ["y"]
+loss = "E"
+{penalty}
+
+[model.nodes]
+h = "relu(eta*x + b)"
+p = "sigmoid(mu*h + m*x + v)"
+E = "-(y*log(p) + (1 - y)*log(1 - p))"
+
+[params]
+b = 0.1
+m = 0.2
+v = -0.1
+eta = 0.3
+mu = 0.5
+
+[data]
+x = [1.0, 2.0, -1.0, 0.5]
+y = [1, 0, 1, 1]
+
+[train]
+learning_rate = 0.1
+batch_size = 2
+{train}
+"""
+
+
+@pytest.mark.parametrize("penalty", ["", 'penalty = { kind = "l2", weight = 0.01 }'], ids=["plain", "penalty"])
+@pytest.mark.parametrize("train", ['optimizer = "adam"', "momentum = 0.9"], ids=["adam", "momentum"])
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_every_symbol_is_defined_where_the_problem_first_uses_it(tmp_path, penalty, train, fmt):
+    spec = tmp_path / "named.toml"
+    spec.write_text(NETWORK_NAMED_LIKE_THE_RULES.format(penalty=penalty, train=train))
+    problem = derive.load(spec)
+    document = derive.render(problem.train(), fmt)
+    table = Worked(api.compile_problem(problem)).symbols
+    glyphs = [glyph for glyph, _ in table.entries()]
+    assert len(glyphs) == len(set(glyphs)), table.entries()
+    problem_section = document[:document.index("computation graph")]
+    here = problem_section[problem_section.index("Here "):]
+    defined = here[:here.index("\n")]
+    rule = problem_section[problem_section.index("is updated by"):problem_section.index("Here ")]
+    # Batches of 2 rows: the update follows the batch mean. Without a penalty it is the mean of the
+    # spec's loss E; with one, of L = E + R (E stays the data loss, as the spec names it).
+    mean = r"\bar{L}" if penalty else r"\bar{E}"
+    assert r"\frac{\partial %s}{\partial \theta}" % mean in rule
+    assert f"${mean}$ is the loss of a step's batch, the mean of its rows' losses" in defined
+    if penalty:
+        assert "$L$ is the loss, the sum of the loss nodes" in defined
+    # The spec's eta and mu keep their glyphs; the learning rate and the momentum move aside.
+    assert f"${table['eta']}$ is the learning rate" in defined and table["eta"] not in (r"\eta", r"\mu")
+    needed = [r"\beta_{1}", r"\beta_{2}", r"\epsilon"] if "adam" in train else [table["momentum"]]
+    for glyph in needed:
+        assert f"${glyph}$ is" in defined, glyph
+    # Every glyph the rule writes is defined in the sentence under it; so are log, 1[.] and sigma,
+    # which the model's formulas use, before any step.
+    for role, glyph in table.glyphs.items():
+        if glyph in rule:
+            assert glyph in defined, (role, glyph)
+    for notation, words in ((r"\log", "is the natural logarithm, ln"),
+                            (r"\mathbf{1}\left[\cdot\right]", "is 1 when the condition holds and 0 otherwise"),
+                            (r"\sigma(u)", "is the sigmoid function")):
+        assert f"${notation}$ {words}" in defined, notation
+
+
+def test_update_rule_of_single_rows_uses_the_specs_loss_name(tmp_path):
+    spec = tmp_path / "named.toml"
+    spec.write_text(NETWORK_NAMED_LIKE_THE_RULES.format(penalty="", train="momentum = 0.9").replace(
+        "batch_size = 2", "batch_size = 1"))
+    document = derive.render(derive.load(spec).train(), "markdown")
+    rule = document[document.index("is updated by"):document.index("Here ")]
+    # One row per step: the update follows the row's loss E itself; mu is the spec's, so the momentum is rho.
+    assert r"\frac{\partial E}{\partial \theta}" in rule and r"\bar" not in rule
+    assert r"\rho" in rule and r"\mu" not in rule
