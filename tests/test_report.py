@@ -226,6 +226,23 @@ def test_latex_compiles_with_pdflatex(name, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 10_000
     assert_no_overfull_boxes((tmp_path / "doc.log").read_text(errors="replace"))
+    if shutil.which("pdftotext"):
+        assert_no_heading_ends_a_page(tmp_path / "doc.pdf")
+
+
+# A heading or a run-in heading that introduces what follows it (ends with ':' or is a bare title).
+HEADING = re.compile(r"(Step \d+ \(epoch .*|Row \d+.*|The batch|The problem|The computation graph|Deriving the derivatives"
+                     r"|Training progress|The final model|What to notice|Improving the training|Forward pass\.|Loss\."
+                     r"|Local partial derivatives, .*:|Chain rule, .*:|Update with .*:|For .{1,12}:)")
+
+
+def assert_no_heading_ends_a_page(pdf: Path) -> None:
+    """The last line of every page but the last is not a heading left without what it introduces."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")[:-1]
+    for number, page in enumerate(pages[:-1], start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip() and not line.strip().isdigit()]
+        assert lines and not HEADING.fullmatch(lines[-1]), f"page {number} ends with the heading {lines[-1]!r}"
 
 
 def assert_no_overfull_boxes(log: str) -> None:
@@ -235,7 +252,7 @@ def assert_no_overfull_boxes(log: str) -> None:
     assert "Overfull \\vbox" not in log
 
 
-@pytest.mark.parametrize("name", ["seed_b_straight_line", "seed_a_with_adam", "layers_three_four_one"])
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
 def test_latex_fragment_inputs_into_lecture_notes(name, tmp_path):
     require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
     out = tmp_path / "worked.tex"
@@ -253,6 +270,8 @@ def test_latex_fragment_inputs_into_lecture_notes(name, tmp_path):
                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout[-2000:]
     assert_no_overfull_boxes((tmp_path / "notes.log").read_text(errors="replace"))
+    if shutil.which("pdftotext"):
+        assert_no_heading_ends_a_page(tmp_path / "notes.pdf")
 
 
 def test_fragment_heading_level(tmp_path):
