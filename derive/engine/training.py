@@ -275,7 +275,10 @@ def _train_general(compiled, keep_rows: int | None = None) -> Trace:
             loss = sum(out[i] for i in loss_index)
             grads = out[grad_slice]
         else:
-            loss = rounding(sum(sum(o[i] for i in loss_index) for o in outputs) / m)
+            # A row's loss of several nodes (the data loss and a penalty) is rounded as shown in the mean.
+            row_loss = (lambda o: rounding(sum(o[i] for i in loss_index))) if len(loss_index) > 1 else \
+                (lambda o: o[loss_index[0]])
+            loss = rounding(sum(row_loss(o) for o in outputs) / m)
             grads = tuple(rounding(sum(column) / m) for column in zip(*(o[grad_slice] for o in outputs)))
         rate = compiled.schedule(epoch)
         result, diverged = _update(compiled, params, grads, state, rate, t)
