@@ -352,66 +352,6 @@ def test_shipped_reports_are_current(name, fmt, suffix, request):
     assert_matches_golden(document, EXAMPLES / "reports" / f"{name}.{suffix}", request.config.getoption("--update-golden"))
 
 
-CLASHING = """
-[model]
-inputs = ["x"]
-targets = ["y"]
-loss = "E"
-penalty = {{ kind = "l2", weight = 0.01 }}
-
-[model.nodes]
-yhat = "eta*x + mu*x + b + m*x + v*x"
-E = "(yhat - y)**2"
-
-[params]
-b = 0.1
-m = 0.2
-v = -0.1
-eta = 0.3
-mu = 0.05
-
-[data]
-x = [1.0, 2.0, -1.0, 0.5]
-y = [1.0, 0.0, 2.0, 1.0]
-
-[train]
-learning_rate = 0.1
-batch_size = 2
-{train}
-"""
-
-
-@pytest.mark.parametrize("train", ['optimizer = "adam"', "momentum = 0.9", 'optimizer = "rmsprop"\nmomentum = 0.5'],
-                         ids=["adam", "momentum", "rmsprop-momentum"])
-def test_no_symbol_denotes_two_things(tmp_path, train):
-    spec = tmp_path / "clash.toml"
-    spec.write_text(CLASHING.format(train=train))
-    problem = derive.load(spec)
-    trace = problem.train()
-    document = derive.render(trace, "markdown")
-    worked = Worked(api.compile_problem(problem))
-    table = worked.symbols
-    # Every glyph names one thing, and no glyph the report adds shares its letter with a spec name.
-    glyphs = [glyph for glyph, _ in table.entries()]
-    assert len(glyphs) == len(set(glyphs)), table.entries()
-    spec_letters = {base(tex) for tex in table.spec.values()}
-    for role, glyph in table.glyphs.items():
-        assert base(glyph) not in spec_letters or glyph.startswith(r"\bar"), (role, glyph)
-    # The momentum buffer is not b, the learning rate not eta, the momentum not mu, Adam's moments
-    # not m and v; the update follows the batch mean of the loss E + R, written L-bar.
-    assert "b_{t}" not in document and "m_{t}" not in document and "v_{t-1}" not in document
-    rule = document[document.index("is updated by"):document.index("## The computation graph")]
-    formula = rule.split("Here")[0]
-    assert r"\frac{\partial \bar{L}}{\partial \theta}" in formula
-    assert r"\eta" not in formula and r"\mu" not in formula
-    assert r"**Update** with $\gamma = 0.1$" in document
-    # Every glyph of the update rule is defined in the sentence under it.
-    defined = rule.split("Here", 1)[1]
-    for role in table.glyphs:
-        assert table.glyphs[role] in defined, role
-    assert_every_line_true(problem, document, "markdown")
-
-
 NETWORK_NAMED_LIKE_THE_RULES = """
 [model]
 inputs = ["x"]
@@ -440,6 +380,37 @@ learning_rate = 0.1
 batch_size = 2
 {train}
 """
+
+
+@pytest.mark.parametrize("train", ['optimizer = "adam"', "momentum = 0.9", 'optimizer = "rmsprop"\nmomentum = 0.5'],
+                         ids=["adam", "momentum", "rmsprop-momentum"])
+def test_no_symbol_denotes_two_things(tmp_path, train):
+    spec = tmp_path / "clash.toml"
+    spec.write_text(NETWORK_NAMED_LIKE_THE_RULES.format(penalty='penalty = { kind = "l2", weight = 0.01 }', train=train))
+    problem = derive.load(spec)
+    trace = problem.train()
+    document = derive.render(trace, "markdown")
+    worked = Worked(api.compile_problem(problem))
+    table = worked.symbols
+    # Every glyph names one thing, and no glyph the report adds shares its letter with a spec name.
+    glyphs = [glyph for glyph, _ in table.entries()]
+    assert len(glyphs) == len(set(glyphs)), table.entries()
+    spec_letters = {base(tex) for tex in table.spec.values()}
+    for role, glyph in table.glyphs.items():
+        assert base(glyph) not in spec_letters or glyph.startswith(r"\bar"), (role, glyph)
+    # The momentum buffer is not b, the learning rate not eta, the momentum not mu, Adam's moments
+    # not m and v; the update follows the batch mean of the loss E + R, written L-bar.
+    assert "b_{t}" not in document and "m_{t}" not in document and "v_{t-1}" not in document
+    rule = document[document.index("is updated by"):document.index("## The computation graph")]
+    formula = rule.split("Here")[0]
+    assert r"\frac{\partial \bar{L}}{\partial \theta}" in formula
+    assert r"\eta" not in formula and r"\mu" not in formula
+    assert r"**Update** with $\gamma = 0.1$" in document
+    # Every glyph of the update rule is defined in the sentence under it.
+    defined = rule.split("Here", 1)[1]
+    for role in table.glyphs:
+        assert table.glyphs[role] in defined, role
+    assert_every_line_true(problem, document, "markdown")
 
 
 @pytest.mark.parametrize("penalty", ["", 'penalty = { kind = "l2", weight = 0.01 }'], ids=["plain", "penalty"])

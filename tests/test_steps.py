@@ -89,6 +89,9 @@ def test_a_factor_comes_before_the_sum_it_appears_in():
     names = {p1: "p_{1}", p2: "p_{2}", y: "y"}
     assert symbolic((1 - p1) * p1, names) == r"p_{1} \left(1 - p_{1}\right)"
     assert spec_text((1 - p1) * p1) == "p1*(1 - p1)"
+    # dp/dm = x p (1 - p) for p = sigma(m x + ...): the input first, then p(1 - p).
+    x = symbol("x")
+    assert symbolic(x * p1 * (1 - p1), {**names, x: "x"}) == r"x p_{1} \left(1 - p_{1}\right)"
     # A sum without the other factor in it keeps its place: (1 - y) log(1 - p1), p1 p2.
     assert symbolic((1 - y) * sympy.log(1 - p1), names) == r"\left(1 - y\right) \log{\left(1 - p_{1} \right)}"
 

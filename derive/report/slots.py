@@ -16,21 +16,23 @@ _GROUP_START = re.compile(r"(^|\{|\\left\(|\\left\[|,)\s*$")
 
 
 def node_first(expr: sympy.Mul) -> list[sympy.Expr] | None:
-    """The factors of a product with a factor written before the sum it appears in, as taught:
-    sigma (1 - sigma), F (1 - F), never (1 - F) F; None when the product has no such pair (or a
-    sign or a denominator, which the printers place themselves)."""
+    """The factors of a product with a factor written just before the sum it appears in, as taught:
+    sigma (1 - sigma), F (1 - F), x p (1 - p), never (1 - F) F or p x (1 - p); None when the product
+    has no such pair (or a sign or a denominator, which the printers place themselves)."""
     if expr.could_extract_minus_sign():
         return None
     factors = expr.as_ordered_factors()
     if any(f.is_Pow and f.exp.is_negative for f in factors):
         return None
-    pair = next(((a, f) for i, a in enumerate(factors) if a.is_Add for f in factors[i + 1:]
-                 if not f.is_Number and (f in a.args or -f in a.args)), None)
+    pair = next(((a, f) for a in factors if a.is_Add for f in factors
+                 if f is not a and not f.is_Number and (f in a.args or -f in a.args)), None)
     if pair is None:
         return None
     sum_, factor = pair
-    factors.remove(sum_)
-    factors.insert(factors.index(factor) + 1, sum_)
+    if factors.index(factor) == factors.index(sum_) - 1:
+        return None
+    factors.remove(factor)
+    factors.insert(factors.index(sum_), factor)
     return factors
 
 
