@@ -119,6 +119,9 @@ def test_seed_a_handout_shows_the_articles_numbers():
         assert line in document
     assert "rounded half up to 4 decimal places" in document
     assert "more than tenfold" in document  # WORKED-EXAMPLES.md: the epoch diverges at this rate
+    # The spec's numbers as given in the advice: the largest starting value |-0.048|, the rate 0.05, a tenth of it.
+    assert ("while the largest parameter grew from 0.048 to 34.7777 in size: each step overshoots. The learning "
+            "rate 0.05 is probably too high for this data; try a smaller one, such as 0.005.") in document
 
 
 def test_seed_b_shows_exact_fractions():

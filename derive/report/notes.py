@@ -33,6 +33,7 @@ class RunNotes:
 
     def __init__(self, trace, name, text):
         self.trace, self.problem, self.name, self.text = trace, trace.problem, name, text
+        self.given = number_format(self.problem.report).given_text  # a number of the spec, as given
         self.n_steps = len(trace.losses)
 
     # -- structure of the graph -----------------------------------------------------------
@@ -112,8 +113,9 @@ class RunNotes:
             if losses[a] > 0 and losses[worst] > 10 * losses[a] and sizes[grown] > 10 * (start_size + 1):
                 rate = self.trace.compiled.schedule(1)
                 return [{"kind": "overshoot", "epoch": epoch, "first_step": a + 1, "first_loss": text(losses[a]),
-                         "worst_step": worst + 1, "worst_loss": text(losses[worst]), "start_size": text(start_size),
-                         "size": text(sizes[grown]), "rate": text(rate), "smaller_rate": text(float(rate) / 10)}]
+                         "worst_step": worst + 1, "worst_loss": text(losses[worst]),
+                         "start_size": self.given(start_size), "size": text(sizes[grown]), "rate": self.given(rate),
+                         "smaller_rate": self.given(rate / 10 if isinstance(rate, sympy.Rational) else float(rate) / 10)}]
         return []
 
     def inactive(self) -> list[dict]:
@@ -173,7 +175,7 @@ class RunNotes:
         return []
 
     def frozen(self) -> list[dict]:
-        return [{"kind": "frozen", "param": self.name(p), "value": number_format(self.problem.report).given_text(self.problem.initial[p])}
+        return [{"kind": "frozen", "param": self.name(p), "value": self.given(self.problem.initial[p])}
                 for p in self.problem.training.frozen]
 
     def diverged(self) -> list[dict]:
