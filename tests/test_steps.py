@@ -346,3 +346,15 @@ def test_derivatives_at_kinks_are_written_as_taught():
     # heaviside(0) = 0, as PyTorch takes relu'(0).
     assert read_result("heaviside(w)", {"w": w}).subs(w, 0) == 0
     assert read_result("heaviside(w)", {"w": w}).subs(w, sympy.Rational(1, 10)) == 1
+
+
+def test_whole_gradient_is_written_as_the_article_writes_it(example):
+    # Seed A (its Eqn 6.2): dL/dw1 = dL/dyhat . dyhat/dw1 = 2(yhat - y) . x1; dL/db = 2(yhat - y).
+    seed_a = derive.render(example("seed_a_linear_regression.toml").train(), "markdown")
+    assert (r"\frac{\partial L}{\partial w_{1}} &= \frac{\partial L}{\partial \hat{y}} \cdot "
+            r"\frac{\partial \hat{y}}{\partial w_{1}} = 2 \left(\hat{y} - y\right) \cdot x_{1}") in seed_a
+    # Softmax: dL/db1 = dL/dz1 . dz1/db1 = p1 - y1, the lone sum without parentheses.
+    softmax = derive.render(example("softmax_three_classes.toml").train(), "markdown")
+    assert (r"\frac{\partial L}{\partial b_{1}} &= \frac{\partial L}{\partial z_{1}} \cdot "
+            r"\frac{\partial z_{1}}{\partial b_{1}} = p_{1} - y_{1}") in softmax
+    assert r"\left(p_{1} - y_{1}\right) \cdot x_{1}" in softmax

@@ -191,11 +191,12 @@ class Derivations:
                     if form is None:
                         step = self.steps.get(key)
                         form = step.result if step is not None else sympy.factor_terms(derivation.local[key])
-                    if form == 1:
-                        continue
-                    text = self.tex(form)
-                    factors.append(rf"\left({text}\right)" if form.is_Add else text)
-                forms.append(r" \cdot ".join(factors) or "1")
+                    if form != 1:
+                        factors.append(form)
+                # A sum is put in parentheses as a factor of a product, or as a term of a sum of paths.
+                bracket = len(factors) > 1 or len(paths) > 1
+                forms.append(r" \cdot ".join(rf"\left({self.tex(f)}\right)" if f.is_Add and bracket else self.tex(f)
+                                               for f in factors) or "1")
             lhs = r"\frac{\partial %s}{\partial %s}" % (self.name(loss) if loss in self.problem.graph.node_names
                                                          else "L", self.name(param))
             parts = (lhs, " + ".join(symbols), " + ".join(forms))
