@@ -57,15 +57,17 @@ def test_squared_error_is_the_power_rule_inside_the_chain_rule():
 def test_squared_error_written_target_first_takes_the_minus_sign_inside():
     # d/dŷ (y − ŷ)² = 2(y − ŷ)·(−1) = −2(y − ŷ), which a teacher writes 2(ŷ − y).
     step = derived({"yhat": "w*x", "L": "(y - yhat)**2"}, "L", "yhat")
-    assert rules(step) == ["chain", "power", "sum", "constant_multiple", "squared_error"]
+    # The sum rule gives d/dŷ (y − ŷ) = −1 at once: −ŷ is a bare term and needs no step of its own.
+    assert rules(step) == ["chain", "power", "sum", "squared_error"]
     assert spec_text(step.result) == "2*(yhat - y)"
 
 
 def test_binary_cross_entropy_with_respect_to_the_probability():
     step = derived({"F": "sigmoid(w*x)", "L": "-(y*log(F) + (1 - y)*log(1 - F))"}, "L", "F")
     # −(...) is a constant multiple of a sum; y log F by the log rule; log(1 − F) by the chain rule, u = 1 − F.
+    # d/dF (1 − F) = −1 is the sum rule's own result (−F is a bare term).
     assert rules(step) == ["constant_multiple", "sum", "constant_multiple", "log", "constant_multiple", "chain",
-                           "log", "sum", "constant_multiple"]
+                           "log", "sum"]
     chain = [s for s in step.walk() if s.rule == "chain"][0]
     assert chain.inner == 1 - symbol("F")
     assert spec_text(step.result) == "(1 - y)/(1 - F) - y/F"

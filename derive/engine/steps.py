@@ -115,9 +115,15 @@ def _terms_holding(expr: sympy.Expr) -> dict[sympy.Symbol, list[sympy.Expr]]:
     return terms
 
 
+def _bare(term, by) -> bool:
+    """The variable itself or a number times it (x, -x, 2x): a sum's term whose derivative needs no step."""
+    coefficient, rest = term.as_coeff_Mul()
+    return rest == by and coefficient.is_Number
+
+
 def _sum(expr, by) -> Step:
     held = _terms_holding(expr).get(by, [])
-    steps = tuple(differentiate(t, by) for t in held if t != by)
+    steps = tuple(differentiate(t, by) for t in held if not _bare(t, by))
     form = _add(*(_derivative(t, by) for t in held))
     return Step("sum", expr, by, form, form, steps)
 
