@@ -26,9 +26,8 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"derive {__version__}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="train a spec and print its worked solution",
-                              description="Train the model of a TOML spec and write its worked solution.")
-    run.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    run = _command(commands, "run", "train a spec and print its worked solution",
+                   "Train the model of a TOML spec and write its worked solution.")
     run.add_argument("--format", choices=FORMATS, default="markdown",
                      help="markdown (default): GitHub Markdown with $$ math; latex: a LaTeX document; "
                           "html: one offline page with a step explorer; json: the trace as numbers")
@@ -41,14 +40,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--templates", metavar="DIR",
                      help="a folder of your own copies of the templates (markdown/, latex/); each file there "
                           "replaces the shipped one of the same name")
-    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                     help="show Python tracebacks for errors")
 
-    check = commands.add_parser("check", help="mark hand-worked answers against the true working",
-                                description="Mark each answer correct, wrong, or following from an earlier "
-                                            "error, and show the right working for wrong ones. Exit code 0 when "
-                                            "nothing is wrong, 1 when something is, 2 when a file cannot be used.")
-    check.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    check = _command(commands, "check", "mark hand-worked answers against the true working",
+                     "Mark each answer correct, wrong, or following from an earlier error, and show the right "
+                     "working for wrong ones. Exit code 0 when nothing is wrong, 1 when something is, 2 when a "
+                     "file cannot be used.")
     check.add_argument("answers", metavar="ANSWERS", nargs="+",
                        help="answers files (TOML, [[steps]] tables), or folders of them")
     check.add_argument("--roster", metavar="ROSTER",
@@ -66,13 +62,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--decimals", metavar="N", type=int, help="answers must show at least N decimals")
     check.add_argument("--significant", metavar="N", type=int,
                        help="answers must show at least N significant figures (default 2)")
-    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show Python tracebacks for errors")
-    sheet = commands.add_parser("exercise", help="write a worksheet with numbered blanks, its answers template and key",
-                                description="Write the problem as the report states it, with a numbered blank for "
-                                            "each quantity [exercise] asks for (default: values, loss, gradients "
-                                            "and updates of step 1).")
-    sheet.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
+    sheet = _command(commands, "exercise", "write a worksheet with numbered blanks, its answers template and key",
+                     "Write the problem as the report states it, with a numbered blank for each quantity "
+                     "[exercise] asks for (default: values, loss, gradients and updates of step 1).")
     sheet.add_argument("--format", choices=("markdown", "latex"), default="markdown",
                        help="markdown (default) or latex (answer boxes)")
     sheet.add_argument("-o", "--output", metavar="FILE", help="write the worksheet to FILE instead of printing it")
@@ -81,31 +73,34 @@ def parser() -> argparse.ArgumentParser:
                        help="write the TOML answers file the student fills in (blanks are \"\")")
     sheet.add_argument("--key", metavar="FILE", help="write the answer key (in --format) to FILE")
     sheet.add_argument("--key-pdf", metavar="FILE", help="build the answer key as a PDF")
-    sheet.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show Python tracebacks for errors")
-    variants = commands.add_parser("variants", help="write each student's own worksheet, answers template and solution",
-                                   description="Draw each student's numbers as [variants] says, from the course salt "
-                                               "and the student's id, and write DIR/<id>/worksheet.md, answers.toml "
-                                               "and solution.md, and DIR/key.csv.")
-    variants.add_argument("spec", metavar="SPEC", help="the problem spec (TOML) with a [variants] table")
+    variants = _command(commands, "variants", "write each student's own worksheet, answers template and solution",
+                        "Draw each student's numbers as [variants] says, from the course salt and the student's "
+                        "id, and write DIR/<id>/worksheet.md, answers.toml and solution.md, and DIR/key.csv.",
+                        spec="the problem spec (TOML) with a [variants] table")
     variants.add_argument("--roster", metavar="ROSTER", required=True, help="a CSV with an id column")
     variants.add_argument("--out", metavar="DIR", required=True, help="the folder to write into")
     variants.add_argument("--jobs", metavar="N", type=int, default=1, help="students made on N processes (default 1)")
     variants.add_argument("--pdf", action="store_true", help="also build worksheet.pdf and solution.pdf (needs pdflatex)")
-    variants.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                          help="show Python tracebacks for errors")
-    export = commands.add_parser("export", help="questions and autograders for Moodle and Gradescope",
-                                 description="Moodle XML cloze questions (one per student variant, or per random "
-                                             "variant) and a Gradescope autograder zip.")
+    export = _command(commands, "export", "questions and autograders for Moodle and Gradescope",
+                      "Moodle XML cloze questions (one per student variant, or per random variant) and a "
+                      "Gradescope autograder zip.", spec=None)
     export.add_argument("platform", choices=("moodle", "gradescope"), help="moodle (XML) or gradescope (zip)")
     export.add_argument("spec", metavar="SPEC", help="the problem spec (TOML)")
     export.add_argument("--roster", metavar="ROSTER", help="one question (Moodle) or variant (Gradescope) per student")
     export.add_argument("--count", metavar="N", type=int, default=10,
                         help="moodle without a roster: N random variants for a question bank (default 10)")
     export.add_argument("-o", "--output", metavar="FILE", required=True, help="the file to write")
-    export.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show Python tracebacks for errors")
     return top
+
+
+def _command(commands, name: str, summary: str, description: str, spec: str | None = "the problem spec (TOML)"):
+    """A subcommand with its --debug flag and, unless `spec` is None, its SPEC argument first."""
+    command = commands.add_parser(name, help=summary, description=description)
+    command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show Python tracebacks for errors")
+    if spec is not None:
+        command.add_argument("spec", metavar="SPEC", help=spec)
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
