@@ -360,3 +360,11 @@ def test_whole_gradient_is_written_as_the_article_writes_it(example):
     assert (r"\frac{\partial L}{\partial b_{1}} &= \frac{\partial L}{\partial z_{1}} \cdot "
             r"\frac{\partial z_{1}}{\partial b_{1}} = p_{1} - y_{1}") in softmax
     assert r"\left(p_{1} - y_{1}\right) \cdot x_{1}" in softmax
+
+
+def test_sub_steps_show_terms_as_the_spec_writes_them(example):
+    # Seed C writes zD = wAD*A + ...: the constant multiple step acts on (w_AD A), as written,
+    # bracketed after d/dw_AD; SymPy's own order would be A w_AD.
+    report = derive.render(example("seed_c_relu_sigmoid_network.toml").train(), "markdown")
+    assert (r"1.1 constant multiple rule: the factors without $w_{AD}$ stay as they are: "
+            r"$\frac{\partial}{\partial w_{AD}} \left(w_{AD} A\right) = A$") in report

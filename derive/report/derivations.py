@@ -48,6 +48,19 @@ class SpecPrinter(StrPrinter):
         return super()._print_Piecewise(expr)
 
 
+def _written_parts(written: sympy.Expr | None) -> dict[sympy.Expr, sympy.Expr]:
+    """The terms or factors of an expression as the spec writes it, by their evaluated form: a
+    sub-step on w_AD A is shown as written, not as SymPy orders it (A w_AD)."""
+    if written is None or not (written.is_Add or written.is_Mul):
+        return {}
+    return {_evaluated(part): part for part in written.args}
+
+
+def _evaluated(expr: sympy.Expr) -> sympy.Expr:
+    """An expression parsed as written, rebuilt as SymPy evaluates it."""
+    return expr if expr.is_Atom else expr.func(*(_evaluated(a) for a in expr.args))
+
+
 def spec_text(expr: sympy.Expr) -> str:
     """An expression in the spec's syntax, which `read_result` parses back."""
     return SpecPrinter().doprint(expr)
@@ -109,7 +122,8 @@ class Derivations:
             return f"{shown} = {self.tex(step.form)}"
         d = "d" if step.by.name == "u" else r"\partial"
         inside = self.tex(step.expr) if written is None else symbolic(written, self.names, as_written=True)
-        if step.expr.is_Add or (step.expr.is_Mul and step.expr.could_extract_minus_sign()):
+        # A sum or a product is bracketed after d/dx (d/dw (w x), not d/dw w x); a fraction needs none.
+        if step.expr.is_Add or (step.expr.is_Mul and not inside.startswith(r"\frac")):
             inside = rf"\left({inside}\right)"
         return rf"\frac{{{d}}}{{{d} {self.tex(step.by)}}} {inside} = {self.tex(step.form)}"
 
@@ -169,8 +183,9 @@ class Derivations:
                  "inner": Markup(self.tex(step.inner)) if step.inner is not None else None,
                  "var": Markup(self.tex(step.by)) if step.by is not None else None,
                  "condition": step.condition}]
+        parts = _written_parts(written)
         for index, sub in enumerate(step.steps, start=1):
-            rows.extend(self.numbered(sub, f"{number}.{index}", depth + 1))
+            rows.extend(self.numbered(sub, f"{number}.{index}", depth + 1, parts.get(_evaluated(sub.expr))))
         return rows
 
     def gradient(self) -> list[Line]:
