@@ -120,3 +120,12 @@ def test_title_math_is_typeset_and_everything_else_escaped():
         assert shown in document
     markdown = derive.render(dataclasses.replace(problem, title="A $\\hat{y}$ of 5_000").train(), "markdown")
     assert markdown.startswith("# A $\\hat{y}$ of 5\\_000\n")
+
+
+def test_table_numbers_line_up_at_the_decimal_point_in_scientific_notation_too():
+    from derive.report.formats import latex_decimal
+
+    # Two cells of an r@{}l pair: the whole part right-aligned, the point and the rest left-aligned.
+    assert latex_decimal(r"6.100019 \times 10^{-6}") == r"$6$ & $.100019 \times 10^{-6}$"
+    assert latex_decimal("0.03407181") == "$0$ & $.03407181$"
+    assert latex_decimal(r"\frac{1}{2}") == r"$\frac{1}{2}$ & "

@@ -107,7 +107,8 @@ class Format:
 
 
 _COMPILED: dict[str, jinja2.Environment] = {}
-_DECIMAL = re.compile(r"^\$?(-?\d+)(\.\d+)?\$?$")
+# A decimal, or one in scientific notation (6.100019 \times 10^{-6}), split at its decimal point.
+_DECIMAL = re.compile(r"^\$?(-?\d+)((?:\.\d+)?(?: \\times 10\^\{-?\d+\})?)\$?$")
 
 
 def latex_decimal(cell, bold: bool = False) -> Markup:
