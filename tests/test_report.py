@@ -434,6 +434,7 @@ def test_every_symbol_is_defined_where_the_problem_first_uses_it(tmp_path, penal
     # Batches of 2 rows: the update follows the batch mean. Without a penalty it is the mean of the
     # spec's loss E; with one, of L = E + R (E stays the data loss, as the spec names it).
     mean = r"\bar{L}" if penalty else r"\bar{E}"
+    assert ("is updated by Adam:" if "adam" in train else "is updated by SGD with momentum:") in problem_section
     assert r"\frac{\partial %s}{\partial \theta}" % mean in rule
     assert f"${mean}$ is the loss of a step's batch, the mean of its rows' losses" in defined
     if penalty:
