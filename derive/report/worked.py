@@ -332,6 +332,10 @@ class _UpdateFormulas:
         self.symbols.update({s: sympy.Symbol(s, real=True) for s in rule.state})
         self.updated = {p: sympy.Symbol(f"{p}'") for p in self.trained}
         self.function = compiled.assignments
+        # Where every assignment sets theta or a state (each once), the trace holds its values.
+        targets = [target for target, _ in rule.assignments]
+        kept = len(set(targets)) == len(targets) and all(t == "theta" or t in rule.state for t in targets)
+        self.stored = tuple(targets) if kept else None
 
     def _formulas(self, theta: str, grad: str) -> list[Formula]:
         """The rule's assignments for one parameter; state read before it is set is shown as s_{t-1}."""
@@ -375,10 +379,13 @@ class _UpdateFormulas:
         for param in self.trained:
             old = (previous_state or {}).get(param, {})
             start = [old.get(s, rule.initial.get(s, 0)) for s in rule.state]
-            inputs = [step.params[param], step.gradients[param], step.learning_rate, step.step, *start]
-            if self.problem.exact_arithmetic:
-                inputs = [_exact(v) for v in inputs]
-            results = self.function(*inputs)
+            if self.stored is not None:
+                results = [step.updated[param] if t == "theta" else step.state[param][t] for t in self.stored]
+            else:
+                inputs = [step.params[param], step.gradients[param], step.learning_rate, step.step, *start]
+                if self.problem.exact_arithmetic:
+                    inputs = [_exact(v) for v in inputs]
+                results = self.function(*inputs)
             latest = {"theta": step.params[param], **dict(zip(rule.state, start))}
             fixed[GRAD] = step.gradients[param]
             starts = {THETA: self.problem.initial[param]}
