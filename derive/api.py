@@ -1,6 +1,7 @@
-"""The public flow, written once: load -> differentiate -> compile -> train -> render."""
+"""The public flow, written once: load -> differentiate -> compile -> train -> carry -> render."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,11 +46,21 @@ def compile_problem(problem: Problem, derivation: Derivation | None = None) -> C
     return compile_model(problem, derivation or differentiate(problem), rounding)
 
 
-def train(problem: Problem, fmt: str | None = None) -> Trace:
+def train(problem: Problem, fmt: str | None = None, derivation: Derivation | None = None) -> Trace:
     """Differentiate, compile and run the training; returns the Trace. For a Markdown or LaTeX
     report (`fmt`), the outputs of the rows fed are kept only for the steps it works in full."""
     keep_rows = problem.report.shown_steps(problem.planned_steps) if fmt in ("markdown", "latex") else None
-    return compile_problem(problem).train(keep_rows)
+    return compile_problem(problem, derivation).train(keep_rows)
+
+
+def carried(trace: Trace) -> Trace:
+    """The run as its report carries numbers: a run trained with the machine's numbers whose
+    report rounds as shown is trained again, rounding each shown value as it is made."""
+    problem = trace.problem
+    if problem.report.exact or problem.carry == "full" or problem.report.carry == "rounded" or trace.diverged:
+        return trace
+    rounded = dataclasses.replace(problem, report=dataclasses.replace(problem.report, carry="rounded"))
+    return train(rounded, derivation=trace.compiled.derivation)
 
 
 def render_chunks(trace: Trace, fmt: str = "markdown", **options) -> Iterator[str]:
@@ -64,7 +75,7 @@ def render_chunks(trace: Trace, fmt: str = "markdown", **options) -> Iterator[st
     if fmt in FORMATS:
         from .report.document import render_report
 
-        yield from render_report(trace, fmt, **options)
+        yield from render_report(carried(trace), fmt, **options)
         return
     raise DeriveError(f"{fmt!r} is not a format; use {', '.join(FORMATS)} or json.")
 

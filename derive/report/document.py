@@ -1,14 +1,12 @@
 """Jinja environments and the context handed to the templates; the templates lay out, they do not compute."""
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from .. import api
 from ..engine.derivation import delta_symbol, local_symbol
 from .derivations import Derivations
 from .numformat import number_format
@@ -27,25 +25,14 @@ FULL_TABLE_ROWS = 20
 MEAN_TERMS = 3  # terms of a mean written out before the count of the others
 
 
-def carried(trace):
-    """The trace the report shows: the run carried as its report carries numbers. A run trained
-    with the machine's numbers whose report rounds as shown is trained again, rounding."""
-    problem = trace.problem
-    if problem.report.exact or problem.carry == "full" or problem.report.carry == "rounded" \
-            or getattr(trace, "diverged", None):
-        return trace
-    rounded = dataclasses.replace(problem, report=dataclasses.replace(problem.report, carry="rounded"))
-    return api.train(rounded)
-
-
 HEADINGS = ("section", "subsection", "subsubsection", "paragraph")
 
 
 def render_report(trace, fmt: str | Format, fragment: bool = False, templates: str | Path | None = None,
                   heading_level: str | None = None) -> Iterator[str]:
     """Stream the worked solution of a trace in a format (a Format or its name). A fragment's
-    headings start at `heading_level` (section, subsection or subsubsection; default subsection)."""
-    trace = carried(trace)
+    headings start at `heading_level` (section, subsection or subsubsection; default subsection).
+    The trace is the run as the report carries its numbers (see derive.api.carried)."""
     form = formats.get(fmt)
     env = form.environment(templates)
     report = Report(trace, form)
