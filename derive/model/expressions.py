@@ -239,7 +239,7 @@ class _Builder:
             raise ExpressionError(f"the exponent {exponent} is too large; the limit is {MAX_EXPONENT}.")
         if base.is_number and base.is_negative and not exponent.is_integer:
             raise ExpressionError(f"({base})**{float(exponent):g} has no real value: a negative number to a fractional power.")
-        if base.is_number and base.is_finite and abs(base) > 1:
+        if base.is_number and base.is_finite and (abs(base) > 1) is sympy.true:
             digits = float(abs(exponent)) * float(sympy.log(abs(base), 10).evalf(5))
             if digits > 300:
                 raise ExpressionError("the power is too large: the result would have more than 300 digits.")
