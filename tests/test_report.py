@@ -17,6 +17,7 @@ from support import EXAMPLES, ROOT, assert_matches_golden, require
 import derive
 from derive import api
 from derive.cli import main
+from derive.report.numformat import NumberFormat
 from derive.report.symbols import base
 from derive.report.worked import Worked
 
@@ -345,6 +346,17 @@ def test_per_quantity_decimals_override():
     assert r"+ 0 = -0.1" + "\n" in document
     assert r"= \left(-0.1160 - 2\right)^{2} = 4.48" + "\n" in document
     assert r"= -0.017 - 0.05 \times \left(-16.9280\right) = 0.8294" in document
+
+
+# By hand from the rule: `precision` decimal places, or `precision` significant figures below 0.1
+# (1 below 1 for whole numbers), half up on the number's shortest decimal (1.00005 is
+# 1.0000499999... in binary; 2.5 and 0.25 are exact, and half up is not half even).
+@pytest.mark.parametrize("precision,value,shown", [
+    (0, 0.3, "0.3"), (0, 0.25, "0.3"), (0, 2.5, "3"), (4, 1.00005, "1.0001"), (4, 0.00015, "0.0001500"),
+    (4, 0.099996, "0.10000"), (4, -0.0123456, "-0.01235"), (4, 0.30000000000000004, "0.3000")])
+def test_computed_numbers_round_half_up_alike_in_latex_and_text(precision, value, shown):
+    numbers = NumberFormat(precision)
+    assert numbers.latex(value) == numbers.text(value) == shown
 
 
 @pytest.mark.parametrize("name", ALL_EXAMPLES)

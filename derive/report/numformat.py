@@ -67,6 +67,10 @@ class NumberFormat:
 
     def text(self, value) -> str:
         """Plain text of a computed value, e.g. '-0.1160', '4.4775', '6.144e-6', '81/8'."""
+        if type(value) is float and self.significant is None:
+            fast = _fixed(value, self.precision)
+            if fast is not None:
+                return fast
         if self.exact and isinstance(value, sympy.Rational):
             return str(value)
         mantissa, exponent = self._parts(value)
@@ -74,7 +78,7 @@ class NumberFormat:
 
     def latex(self, value) -> str:
         """LaTeX of a computed value, e.g. '-0.1160', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
-        if type(value) is float and self.significant is None and math.isfinite(value) and abs(value) >= 0.1:
+        if type(value) is float and self.significant is None:
             fast = _fixed(value, self.precision)
             if fast is not None:
                 return fast
@@ -152,14 +156,29 @@ def _fraction(value: sympy.Rational) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _fixed(value: float, places: int) -> str | None:
-    """Decimal places by float formatting, when that agrees with rounding the shortest decimal half up:
-    not on a tie in the last place (0.00015 is 1.4999...e-4 in binary), where None defers to Decimal."""
+def _fixed(value: float, precision: int) -> str | None:
+    """A computed float as shown at `precision` decimal places (at least `precision` significant
+    figures), by float formatting where that agrees with rounding its shortest decimal half up;
+    None defers to Decimal: on a tie in the last place kept (0.00015 is 1.4999...e-4 in binary),
+    where a float's spacing is not well below that place, and where the number is shown with an
+    exponent (below 1e-4) or is not finite.
+
+    Float formatting rounds the binary value, the report its shortest decimal, which is within
+    half a unit in the last place of it; a tie between the two would be a shorter decimal that
+    reads back as the same float, so they round alike unless the shortest decimal is the tie."""
     text = repr(value)
     if "e" in text or "n" in text:
         return None
-    digits = text.partition(".")[2]
+    whole, _, digits = text.lstrip("-").partition(".")
+    places = precision
+    if whole == "0":
+        zeros = len(digits) - len(digits.lstrip("0"))  # the value's exponent is -(zeros + 1)
+        if zeros >= 4:
+            return None
+        places = max(precision, max(precision, 1) + zeros)
     if len(digits) == places + 1 and digits[-1] == "5":
+        return None
+    if math.ulp(value) > 0.1 ** (places + 1):  # a shortest decimal on the grid may hide a tie
         return None
     fixed = f"{value:.{places}f}"
     return "0" if float(fixed) == 0 else fixed

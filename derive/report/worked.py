@@ -120,6 +120,7 @@ class Worked:
         self.initial.update({sympy.Symbol(f"{p}'"): problem.initial[p] for p in graph.params})
         # A local partial that is a bare name or number is shown as that name's value is.
         self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
+        self._given: dict = {}  # by symbol: (always given, the symbol it stands for, its starting value)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -186,10 +187,16 @@ class Worked:
     def is_given(self, value, symbol_: sympy.Symbol | None, starts: Mapping | None = None) -> bool:
         """Whether a value is a number from the spec: data, a setting, a parameter's starting value
         (`starts` adds starting values by symbol, e.g. for the generic theta of an update)."""
-        symbol_ = self.alias.get(symbol_, symbol_)
-        if symbol_ in self.given or getattr(symbol_, "is_Number", False):
+        known = self._given.get(symbol_)
+        if known is None:
+            resolved = self.alias.get(symbol_, symbol_)
+            given = resolved in self.given or getattr(resolved, "is_Number", False)
+            known = self._given[symbol_] = (given, resolved, self.initial.get(resolved))
+        given, resolved, start = known
+        if given:
             return True
-        start = (starts or self.initial).get(symbol_, self.initial.get(symbol_))
+        if starts and resolved in starts:
+            start = starts[resolved]
         return start is not None and value == start
 
     def substituted(self, value, symbol_: sympy.Symbol, starts: Mapping | None = None) -> str:
