@@ -59,6 +59,81 @@ class Interval:
         return self.lo <= o.hi + width and o.lo <= self.hi + width
 
 
+@dataclass(frozen=True)
+class Matrix:
+    """A matrix of Intervals (or Exacts), as a bmatrix prints it: sums (a column added to every
+    column of a matrix with as many rows), products, scalar multiples, the Hadamard product (odot)
+    and functions applied entry by entry."""
+
+    rows: tuple
+
+    @property
+    def shape(self):
+        return len(self.rows), len(self.rows[0])
+
+    def entries(self):
+        return [x for row in self.rows for x in row]
+
+    def map(self, f):
+        return Matrix(tuple(tuple(f(x) for x in row) for row in self.rows))
+
+    def zip(self, o, f):
+        if o.shape != self.shape and o.shape == (self.shape[0], 1):
+            o = Matrix(tuple(row * self.shape[1] for row in o.rows))  # a bias added to every column
+        if o.shape != self.shape and self.shape == (o.shape[0], 1):
+            return Matrix(tuple(row * o.shape[1] for row in self.rows)).zip(o, f)
+        assert o.shape == self.shape, f"shapes {self.shape} and {o.shape} do not match"
+        return Matrix(tuple(tuple(f(a, b) for a, b in zip(r, s)) for r, s in zip(self.rows, o.rows)))
+
+    def matmul(self, o):
+        assert self.shape[1] == o.shape[0], f"cannot multiply {self.shape} by {o.shape}"
+        columns = list(zip(*o.rows))
+        out = []
+        for row in self.rows:
+            cells = []
+            for column in columns:
+                total = row[0] * column[0]
+                for a, b in zip(row[1:], column[1:]):
+                    total = total + a * b
+                cells.append(total)
+            out.append(tuple(cells))
+        return Matrix(tuple(out))
+
+    def __neg__(self):
+        return self.map(lambda x: -x)
+
+    def monotone(self, f):
+        return self.map(lambda x: x.monotone(f))
+
+
+def add(a, b):
+    if isinstance(a, Matrix) or isinstance(b, Matrix):
+        return a.zip(b, lambda x, y: x + y)
+    return a + b
+
+
+def subtract(a, b):
+    if isinstance(a, Matrix) or isinstance(b, Matrix):
+        return a.zip(b, lambda x, y: x - y)
+    return a - b
+
+
+def multiply(a, b):
+    if isinstance(a, Matrix) and isinstance(b, Matrix):
+        return a.matmul(b)
+    if isinstance(a, Matrix):
+        return a.map(lambda x: x * b)
+    if isinstance(b, Matrix):
+        return b.map(lambda x: a * x)
+    return a * b
+
+
+def divide(a, b):
+    if isinstance(a, Matrix):
+        return a.map(lambda x: x / b)
+    return a / b
+
+
 def _sigmoid(x):
     return 1 / (1 + mpmath.exp(-x))
 
@@ -69,6 +144,7 @@ FUNCTIONS = {r"\log": mpmath.log, r"\sigma": _sigmoid, r"\operatorname{relu}": l
              r"\operatorname{log1p}": mpmath.log1p}
 
 _TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?(?:\s*\\times\s*10\^\{-?\d+\})?|\\left\(|\\right\)|\\left\[|\\right\]|"
+                    r"\\begin\{bmatrix\}|\\end\{bmatrix\}|\\\\|&|"
                     r"\\mathbf\{1\}|\\operatorname\{\w+\}|\\[a-zA-Z]+|[-+(){}^>\[\],|])")
 
 
@@ -113,7 +189,7 @@ class Reader:
         while self.peek() in ("+", "-"):
             op = self.take()
             right = self.term()
-            value = value + right if op == "+" else value - right
+            value = add(value, right) if op == "+" else subtract(value, right)
         return value
 
     def term(self):
@@ -121,9 +197,12 @@ class Reader:
         while True:
             if self.peek() in (r"\times", r"\cdot"):
                 self.take()
-                value = value * self.unary()
-            elif self.peek() in (r"\left(", "(", r"\frac") or _is_number(self.peek()):
-                value = value * self.unary()
+                value = multiply(value, self.unary())
+            elif self.peek() == r"\odot":
+                self.take()
+                value = value.zip(self.unary(), lambda x, y: x * y)
+            elif self.peek() in (r"\left(", "(", r"\frac", r"\begin{bmatrix}") or _is_number(self.peek()):
+                value = multiply(value, self.unary())
             else:
                 return value
 
@@ -165,7 +244,20 @@ class Reader:
             self.take()
             top = self.group("{", "}")
             bottom = self.group("{", "}")
-            return top / bottom
+            return divide(top, bottom)
+        if item == r"\begin{bmatrix}":
+            self.take()
+            rows, row = [], [self.expr()]
+            while self.peek() != r"\end{bmatrix}":
+                if self.take() == "&":
+                    row.append(self.expr())
+                else:
+                    rows.append(tuple(row))
+                    row = [self.expr()]
+            self.take()
+            rows.append(tuple(row))
+            assert len({len(r) for r in rows}) == 1, f"ragged matrix in {self.items}"
+            return Matrix(tuple(rows))
         if item == "e":
             self.take()
             self.take("^")
@@ -266,6 +358,7 @@ def equation_rows(document: str, fmt: str) -> list[list[str]]:
             else:
                 joined.append(row)
         for row in joined:
+            row = re.sub(r"\s*\\\\\s*&\\qquad", " ", row)  # a matrix line continued between its matrices
             row = re.sub(r"\s*\\\\\s*&=", " =", row).replace("&=", "=")
             rows.append([p.strip() for p in row.split(" = ")])
     return rows
@@ -273,7 +366,8 @@ def equation_rows(document: str, fmt: str) -> list[list[str]]:
 
 def numeric(part: str) -> bool:
     """True when a part holds numbers and operators only (the substituted form or a value)."""
-    stripped = re.sub(r"\\(left|right|times|cdot|frac|log|sigma|tanh|exp|sqrt|mathbf|operatorname)", "", part)
+    stripped = re.sub(r"\\(begin|end)\{bmatrix\}|\\\\|&|\\odot", "", part)
+    stripped = re.sub(r"\\(left|right|times|cdot|frac|log|sigma|tanh|exp|sqrt|mathbf|operatorname)", "", stripped)
     stripped = re.sub(r"\{(relu|softplus|log1p|1)\}", "", stripped)
     return re.search(r"[a-zA-Z\\]", stripped) is None
 
@@ -285,37 +379,64 @@ def check_row(parts: list[str], mode: str) -> str | None:
     exactly (Fractions) and rounded half up to the digits the printed result shows; it must equal
     the printed result, with no tolerance. "full": each printed number stands for any value within
     half a unit in its last printed digit (interval arithmetic), and the intervals must meet.
-    "exact": fractions, equal.
+    "exact": fractions, equal. A matrix result is checked entry by entry, each at its own digits.
     """
     if len(parts) < 3 or not numeric(parts[-2]) or not numeric(parts[-1]):
         return None
     expression, printed = parts[-2], parts[-1]
-    if mode == "rounded":
-        computed = Reader(expression, lambda t: Exact(Fraction(number_value(t)))).parse().value
-        sign, digits = (-1, printed[1:].strip()) if printed.startswith("-") else (1, printed)
-        if re.fullmatch(r"\d+(?:\.\d+)?(?:\s*\\times\s*10\^\{-?\d+\})?", digits) is None:
-            return f"{expression} = {printed}: the result is not one number"
-        shown = sign * number_value(digits)
-        with localcontext() as context:
-            context.prec = 100
-            exact = Decimal(computed.numerator) / Decimal(computed.denominator)
-            rounded = exact.quantize(Decimal(1).scaleb(shown.as_tuple().exponent), rounding=ROUND_HALF_UP)
-        if rounded == shown:
-            return None
-        return f"{expression} = {printed}: by hand it is {exact:.12g}, which rounds to {rounded}"
+    exact = mode == "rounded"
 
     def literal(text):
         value = number_value(text)
+        if exact:
+            return Exact(Fraction(value))
         if mode != "full":
             return Interval.point(mpf(str(value)))
         h = half_unit(text) if "." in text else 0  # whole numbers are given (data) or exact
         return Interval(mpf(str(value - h)), mpf(str(value + h)))
 
     computed = Reader(expression, literal).parse()
+    if isinstance(computed, Matrix):
+        cells = matrix_cells(printed)
+        if cells is None or len(cells) != computed.shape[0] or any(len(r) != computed.shape[1] for r in cells):
+            return f"{expression} = {printed}: the result is not a matrix of shape {computed.shape}"
+        for i, (row, texts) in enumerate(zip(computed.rows, cells), start=1):
+            for j, (value, text) in enumerate(zip(row, texts), start=1):
+                problem = _check_value(value, text, mode, literal)
+                if problem:
+                    return f"{expression} = {printed}: entry ({i}, {j}): {problem}"
+        return None
+    problem = _check_value(computed, printed, mode, literal)
+    return None if problem is None else f"{expression} = {printed}: {problem}"
+
+
+def matrix_cells(text: str) -> list[list[str]] | None:
+    """The printed entries of a result that is one bmatrix, as rows of strings."""
+    match = re.fullmatch(r"\\begin\{bmatrix\}(.*)\\end\{bmatrix\}", text.strip(), flags=re.S)
+    if match is None:
+        return None
+    return [[c.strip() for c in row.split("&")] for row in match.group(1).split(r"\\")]
+
+
+def _check_value(computed, printed: str, mode: str, literal) -> str | None:
+    """None when one computed value gives the printed number, else why not."""
+    if mode == "rounded":
+        sign, digits = (-1, printed[1:].strip()) if printed.startswith("-") else (1, printed)
+        if re.fullmatch(r"\d+(?:\.\d+)?(?:\s*\\times\s*10\^\{-?\d+\})?", digits) is None:
+            return "the result is not one number"
+        shown = sign * number_value(digits)
+        with localcontext() as context:
+            context.prec = 100
+            value = computed.value
+            exact = Decimal(value.numerator) / Decimal(value.denominator)
+            rounded = exact.quantize(Decimal(1).scaleb(shown.as_tuple().exponent), rounding=ROUND_HALF_UP)
+        if rounded == shown:
+            return None
+        return f"by hand it is {exact:.12g}, which rounds to {rounded}"
     shown = Reader(printed, literal).parse()
     if mode == "full":
         ok = computed.meets(shown)
     else:
         target = Reader(printed, lambda t: Interval.point(mpf(str(number_value(t))))).parse().lo
         ok = abs(computed.lo - target) <= mpf("1e-40") * max(1, abs(target))
-    return None if ok else f"{expression} = {printed}: the left side is [{computed.lo}, {computed.hi}]"
+    return None if ok else f"the left side is [{computed.lo}, {computed.hi}]"

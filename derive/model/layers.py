@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,16 +13,32 @@ from .functions import ACTIVATIONS
 INITS = ("zeros", "ones", "uniform", "normal", "truncated_normal")
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer's names, for showing it as matrices: row j of `weights` holds the weights
+    into unit j, so weights[j][i] is w<k>_<i>_<j> (from input i); `sums` is None for a linear layer
+    (its outputs are the sums)."""
+
+    number: int
+    activation: str
+    sources: tuple[str, ...]
+    weights: tuple[tuple[str, ...], ...]
+    biases: tuple[str, ...]
+    sums: tuple[str, ...] | None
+    outputs: tuple[str, ...]
+
+
 def expand_layers(inputs: Sequence[str], layers: Sequence[Mapping], where: str = "model.layers"):
     """Nodes and parameter names for dense layers over `inputs`.
 
     Layer k (1-based) has units j = 1..size: z<k>_<j> = sum_i w<k>_<i>_<j> * (input i) + b<k>_<j>,
     and h<k>_<j> = activation(z<k>_<j>) (for "linear", h<k>_<j> is the sum itself). Returns
-    (nodes as strings, weight names, bias names, LaTeX names, the last layer's node names).
+    (nodes as strings, weight names, bias names, LaTeX names, the Layer records).
     """
     nodes: dict[str, str] = {}
     weights, biases, names = [], [], {}
     previous = list(inputs)
+    shapes = []
     for k, layer in enumerate(layers, start=1):
         field = f"{where}[{k}]"
         if not isinstance(layer, Mapping):
@@ -57,8 +74,14 @@ def expand_layers(inputs: Sequence[str], layers: Sequence[Mapping], where: str =
                 nodes[z] = total
                 nodes[h] = f"{activation}({z})"
             current.append(h)
+        shapes.append(Layer(k, activation, tuple(previous),
+                            tuple(tuple(f"w{k}_{i}_{j}" for i in range(1, len(previous) + 1))
+                                  for j in range(1, size + 1)),
+                            tuple(f"b{k}_{j}" for j in range(1, size + 1)),
+                            None if activation == "linear" else tuple(f"z{k}_{j}" for j in range(1, size + 1)),
+                            tuple(current)))
         previous = current
-    return nodes, weights, biases, names, previous
+    return nodes, weights, biases, names, tuple(shapes)
 
 
 def initial_values(weights: Sequence[str], biases: Sequence[str], init, where: str = "model.init") -> dict[str, float]:

@@ -52,6 +52,7 @@ class ReportSettings:
     overrides: Mapping[str, int] = field(default_factory=dict)
     derivations: str | None = None  # "full", "summary" or "off"; None: full for at most 12 distinct partials
     graph: str = "once"  # "every step": each step worked in full also draws the graph with its numbers
+    form: str | None = None  # "scalar" or "matrix"; None: matrix for [model] layers, else scalar
 
     def shown_steps(self, n_steps: int) -> int:
         """How many of a run's first steps the report works in full: `steps`, or by default all of
@@ -76,6 +77,25 @@ class Problem:
     report: ReportSettings = field(default_factory=ReportSettings)
     title: str = ""
     source: str | None = None
+    layers: tuple = ()  # the Layer records of [model] layers, for the matrix view
+
+    @property
+    def form(self) -> str:
+        """How the report shows the layers: "matrix" (the default for layer specs whose parameters
+        feed only the layers) or "scalar", node by node."""
+        if self.report.form == "scalar" or not self.matrix_fits:
+            return "scalar"
+        return "matrix"
+
+    @property
+    def matrix_fits(self) -> bool:
+        """Whether the layers can be shown as matrices: there are layers and no node outside them
+        (a penalty, say) uses a parameter, so each weight's gradient is the layer's alone."""
+        if not self.layers:
+            return False
+        inside = {n for layer in self.layers for n in (*(layer.sums or ()), *layer.outputs)}
+        params = {symbol(p) for p in self.graph.params}
+        return not any(e.free_symbols & params for n, e in self.graph.nodes if n not in inside)
 
     @property
     def n_rows(self) -> int:

@@ -28,7 +28,7 @@ SECTIONS = {"title": str, "notes": str, "model": dict, "params": dict, "data": d
 MODEL_KEYS = ("inputs", "targets", "loss", "nodes", "layers", "init", "penalty")
 TRAIN_KEYS = ("learning_rate", "epochs", "batch_size", "shuffle", "seed", "frozen", "optimizer", "schedule")
 REPORT_KEYS = ("precision", "significant", "carry", "exact", "steps", "rows_shown", "names", "overrides", "notes",
-               "derivations", "graph")
+               "derivations", "graph", "form")
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(/\s*\d+)?\s*$")
 
 
@@ -90,7 +90,7 @@ class _Reader:
         given = self.spec.get("params", {})
         for p in given:
             check_name(p, f"params.{p}", "parameter name")
-        nodes_text, params, starting, names = self.layers(model, inputs)
+        nodes_text, params, starting, names, shapes = self.layers(model, inputs)
         params += [p for p in given if p not in params]
         user_nodes = model.get("nodes", {})
         if not isinstance(user_nodes, dict) or not (user_nodes or nodes_text):
@@ -128,7 +128,11 @@ class _Reader:
         data = self.data(graph.columns, report.exact)
         training = self.train_settings()
         title = self.spec.get("title", "")
-        problem = make_problem(graph, display, initial, data, training, report, title, self.name)
+        problem = dataclasses.replace(make_problem(graph, display, initial, data, training, report, title, self.name),
+                                      layers=shapes)
+        if report.form == "matrix" and not problem.matrix_fits:
+            raise SpecError("the matrix form shows [model] layers whose parameters feed only the layers; "
+                            "use form = \"scalar\" (or drop the penalty).", "report.form")
         for field, message in unused(graph):
             warnings.warn(DeriveWarning(f"{self.name}: {field}: {message}"), stacklevel=3)
         return problem
@@ -139,14 +143,14 @@ class _Reader:
             if "init" in model:
                 raise SpecError("init sets the starting values of layers; give layers too, or use [params].",
                                 "model.init")
-            return {}, [], {}, {}
+            return {}, [], {}, {}, ()
         layers = model["layers"]
         if not isinstance(layers, list) or not layers:
             raise SpecError("expected a list such as [{ size = 4, activation = \"relu\" }, { size = 1 }].",
                             "model.layers")
-        nodes, weights, biases, names, _ = expand_layers(inputs, layers)
+        nodes, weights, biases, names, shapes = expand_layers(inputs, layers)
         starting = initial_values(weights, biases, model.get("init", "zeros"))
-        return nodes, weights + biases, starting, names
+        return nodes, weights + biases, starting, names, shapes
 
     def keys(self, where: str, table: dict, known) -> None:
         for key in table:
@@ -286,9 +290,12 @@ class _Reader:
         graph = table.get("graph", "once")
         if graph not in ("once", "every step"):
             raise SpecError(f"{graph!r} is not \"once\" or \"every step\".", "report.graph")
+        form = table.get("form")
+        if form is not None and form not in ("scalar", "matrix"):
+            raise SpecError(f"{form!r} is not \"scalar\" or \"matrix\".", "report.form")
         return ReportSettings(precision=precision, significant=significant, carry=carry, exact=exact,
                               steps=steps, rows_shown=rows_shown, names=dict(names), notes=notes,
-                              overrides=dict(overrides), derivations=derivations, graph=graph)
+                              overrides=dict(overrides), derivations=derivations, graph=graph, form=form)
 
 
 def fraction(text: str, field: str) -> Fraction:

@@ -17,6 +17,7 @@ from .formats import Format
 from ..model.names import latex_name
 from .names import mermaid_name
 from .notes import RunNotes, improvements
+from .matrices import MatrixView
 from .pagelayout import Counter, column_chunks, wrap_sum
 from .summary import Summary
 from .worked import Line, Worked
@@ -56,6 +57,14 @@ class Report:
         self.width = fmt.width
         self._cells: dict[int, list[Markup]] = {}
         self._figure: dict | None = None
+        self._matrix: MatrixView | None = None
+
+    @property
+    def matrix(self) -> MatrixView | None:
+        """The matrix view of the layers, where the report shows them as matrices."""
+        if self._matrix is None and self.problem.form == "matrix":
+            self._matrix = MatrixView(self.worked, self.problem, self.width)
+        return self._matrix
 
     # -- small helpers -------------------------------------------------------------------
     def tex(self, name: str) -> Markup:
@@ -85,13 +94,15 @@ class Report:
         n_steps = len(trace.steps)
         shown = problem.report.shown_steps(n_steps)
         statement = self.statement()
+        derivations = self.derivations()
         context = {
             "title": self.title(problem.title or "Gradient descent, worked step by step"),
             "title_text": problem.title or "Gradient descent, worked step by step",
             "notes": problem.report.notes,
             "statement": statement,
             "graph": self.graph(),
-            "derivations": self.derivations(),
+            "matrices": None if self.matrix is None else self.matrix_notation(derivations is not None),
+            "derivations": derivations,
             "steps": self.steps(env, shown, statement),
             "shown": shown,
             "n_steps": n_steps,
@@ -150,8 +161,22 @@ class Report:
         """The section deriving each local partial rule by rule, and the whole gradient as one formula."""
         context = Derivations(self.trace.compiled).context()
         if context is not None:
-            context["gradient"] = self.equations(context["gradient"])
+            gradient = context["gradient"] if self.matrix is None else self.matrix.gradient_formulas()
+            context["gradient"] = self.equations(gradient)
         return context
+
+    def matrix_notation(self, derived: bool) -> dict:
+        """The shapes, symbols and formulas of the layers as matrices (the gradients' formulas here
+        where the report has no derivations section to give them)."""
+        notation = self.matrix.notation()
+        formulas = notation["formulas"]
+        if not derived:
+            formulas += self.matrix.gradient_formulas()
+        notation["formulas"] = self.equations(formulas)
+        for shape in notation["shapes"]:
+            shape.update({k: Markup(v) for k, v in shape.items() if isinstance(v, str)})
+        notation.update({k: Markup(v) for k, v in notation.items() if isinstance(v, str)})
+        return notation
 
     def rounding(self) -> dict:
         """How numbers are carried: "exact", "rounded" or "full", the rounding rule in words, and
@@ -289,7 +314,37 @@ class Report:
             "rate": Markup(self.worked.slot(self.numbers.given_latex(step.learning_rate))),
             "loss": self.num(step.loss, slotted=True),
             "graph": self.step_graph(step, values[0]) if self.problem.report.graph == "every step" else None,
+            "matrix": None if self.matrix is None else self.matrix_step(step, previous_state, values, many),
         }
+
+    def matrix_step(self, step, previous_state, values: list[dict], many: bool) -> dict:
+        """A step's lines as matrices: a column for each row worked in full."""
+        view, worked = self.matrix, self.worked
+        rows = step.rows[:1] if many else step.rows
+        values = values[:len(rows)]
+        tags = [worked.slot(str(r + 1)) for r in rows] if len(rows) > 1 else [None]
+        per_row = []
+        last = set(self.problem.layers[-1].outputs)
+        for tag, v in zip(tags, values):
+            lines = worked.lines_loss(v)
+            lines += [worked.line(f, v, v[s]) for f, ((n, _), s) in zip(worked.local, worked._keys["local"])
+                      if n in view.outside]
+            lines += [worked.line(worked.delta[n], v, v[s], s) for n, s in reversed(worked._keys["deltas"])
+                      if n in worked.delta and (n in view.outside or n in last)]
+            per_row += [view.tagged(line, tag) for line in lines]
+        rule, frozen = worked.updates.rule, self.problem.training.frozen
+        update = None
+        if len(rule.assignments) == 1 and not rule.state and not frozen:
+            results = {p: step.updated[p] for p in self.problem.graph.params}
+            update = self.equations(view.update(step, results))
+        mean = None
+        if len(step.rows) > 1 and not many:
+            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values, tags)])
+        return {"forward": self.equations(view.forward(values)), "loss": self.equations(per_row),
+                "backward": self.equations(view.backward(values)),
+                "gradients": self.equations(view.gradients(values, tags)),
+                "check": self.equations(view.cross_check(values[0])), "check_row": tags[0],
+                "mean": mean, "updated": update, "columns": len(rows) > 1}
 
     def step_graph(self, step, values: dict) -> dict:
         """The graph figure with a step's numbers: each node's value and dL/dnode (the batch's first

@@ -101,6 +101,7 @@ class Worked:
 
         self.forward = [_formula(self.names[symbol(n)], problem.display.get(n, e), self.names, as_written=n in problem.display)
                         for n, e in graph.nodes]
+        self.compiled_edges = list(derivation.edges)
         self.local = [_formula(self.names[local_symbol(n, p)], sympy.factor_terms(derivation.local[(n, p)]), self.names)
                       for n, p in derivation.edges]
         # A node's delta is worth a line when it is more than one local partial (or a constant).
@@ -255,6 +256,22 @@ class Worked:
         values.update({s: params[p] for p, s in self._keys["params"]})
         values.update(zip(self._output_symbols, outputs))
         return values
+
+    def tex(self, name: str) -> str:
+        return self.names[symbol(name)]
+
+    def forward_form(self, name: str) -> str:
+        """The symbolic form of a node's forward formula."""
+        return self.forward[self.problem.graph.node_names.index(name)].form
+
+    def local_formula(self, node: str, parent: str) -> Formula:
+        return self.local[self.compiled_edges.index((node, parent))]
+
+    def fill(self, formula: Formula, values: Mapping) -> str:
+        """A formula's substituted numbers with a row's values (its value where it has no template)."""
+        if formula.template is None:
+            return self.number(values[formula.alias]) if formula.alias is not None else formula.form
+        return formula.template.fill(values, self.substituted, self.slot)
 
     def lines_forward(self, values) -> list[Line]:
         loss = self.problem.graph.loss

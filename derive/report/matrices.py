@@ -1,0 +1,377 @@
+"""The matrix view of [model] layers: each step's forward pass, backpropagation, gradients and
+update as matrix equations with their numbers, one column for each row of the batch worked in full.
+
+Every entry is the number the scalar trace carries (node values, local partials, deltas and
+gradients), so each matrix line checks entry by entry from the entries printed on it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+
+from ..engine.derivation import delta_symbol, local_symbol
+from ..model.graph import symbol
+from .worked import SLOT_WIDTH, Line, _grad_symbol, visible_length
+
+ACTIVATION_WORDS = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "identity"}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A matrix of LaTeX cells and its name; `whole` is False where rows or columns were elided."""
+
+    cells: tuple[tuple[str, ...], ...]
+    whole: bool = True
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.cells), len(self.cells[0])
+
+
+def elide(cells: list[list[str]], limit: int) -> Grid:
+    """The cells, with the columns (and rows) beyond `limit` left out for a ⋯ (⋮) before the last."""
+    rows, columns = len(cells), len(cells[0])
+    keep_c = list(range(columns)) if columns <= limit else [*range(limit - 2), None, columns - 1]
+    keep_r = list(range(rows)) if rows <= limit else [*range(limit - 2), None, rows - 1]
+    out = []
+    for r in keep_r:
+        if r is None:
+            out.append(tuple(r"\ddots" if c is None else r"\vdots" for c in keep_c))
+        else:
+            out.append(tuple(r"\cdots" if c is None else cells[r][c] for c in keep_c))
+    return Grid(tuple(out), whole=len(keep_r) == rows and len(keep_c) == columns)
+
+
+def bmatrix(grid: Grid) -> str:
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in grid.cells) + r" \end{bmatrix}"
+
+
+_BETWEEN = re.compile(r"(?<=\\end\{bmatrix\}) (?=[+-] |\\odot )")
+_MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.S)
+
+
+def shown_width(tex: str, texts: list[str] | None = None) -> int:
+    """The characters a part of a line shows, roughly: a matrix counts as its columns' widest
+    entries (a number as 4/5 of its characters: digits are narrow) and their gaps, a fraction as
+    its wider half, a script as 2/3 of its characters. Number tokens count as the `texts` they
+    stand for, where given, else as SLOT_WIDTH characters."""
+    if texts is not None:
+        tex = re.sub("\x00(\\d+)\x00", lambda m: texts[int(m.group(1))], tex)
+    tex = re.sub("\x00\\d+\x00", "0" * SLOT_WIDTH, tex)
+    tex = _narrow_fractions(tex)
+
+    def width(match) -> str:
+        rows = [[_cell_width(c) for c in row.split("&")] for row in match.group(1).split(r"\\")]
+        widest = sum(max(column) + 1.5 for column in zip(*rows)) + 2
+        return "0" * round(widest)
+    tex = _MATRIX.sub(width, tex)
+    scripts = sum(len(m) for m in re.findall(r"[_^]\{([^{}]*)\}", tex))
+    return round(visible_length(tex) - scripts / 3)
+
+
+def _cell_width(cell: str) -> float:
+    return 0.8 * visible_length(cell)
+
+
+def _narrow_fractions(tex: str) -> str:
+    """Each \\frac{a}{b} as the wider of a and b."""
+    while (start := tex.find(r"\frac{")) >= 0:
+        halves, at = [], start + 5
+        for _ in range(2):
+            depth, begin = 0, at
+            while True:
+                depth += {"{": 1, "}": -1}.get(tex[at], 0)
+                at += 1
+                if depth == 0:
+                    break
+            halves.append(tex[begin + 1:at - 1])
+        tex = tex[:start] + max(halves, key=visible_length) + tex[at:]
+    return tex
+
+
+class MatrixView:
+    """The matrix lines of a layer spec's steps; `worked` supplies the numbers' formats and slots."""
+
+    def __init__(self, worked, problem, width: int):
+        self.worked = worked
+        self.problem = problem
+        self.layers = problem.layers
+        self.width = width
+        self.limit = max(4, (width - 10) // (2 * (SLOT_WIDTH + 3)))  # columns of a matrix shown whole
+        inside = {n for layer in self.layers for n in (*(layer.sums or ()), *layer.outputs)}
+        self.outside = [n for n in problem.graph.node_names if n not in inside]
+        self.appendix: dict[str, tuple] = {}
+
+    # -- names ---------------------------------------------------------------------------
+    @staticmethod
+    def weight(k: int) -> str:
+        return rf"W^{{({k})}}"
+
+    @staticmethod
+    def bias(k: int) -> str:
+        return rf"\mathbf{{b}}^{{({k})}}"
+
+    def vector(self, letter: str, k: int, batch: int) -> str:
+        """The name of a layer's column (one row) or of its matrix (a batch's rows as columns)."""
+        if letter == "x":
+            return r"X" if batch > 1 else r"\mathbf{x}"
+        if letter == "delta":
+            return rf"\Delta^{{({k})}}" if batch > 1 else rf"\boldsymbol{{\delta}}^{{({k})}}"
+        return rf"{letter.upper()}^{{({k})}}" if batch > 1 else rf"\mathbf{{{letter}}}^{{({k})}}"
+
+    def source(self, k: int, batch: int) -> str:
+        return self.vector("x", 0, batch) if k == 1 else self.vector("h", k - 1, batch)
+
+    def sums(self, layer, batch: int) -> str:
+        return self.vector("z" if layer.sums else "h", layer.number, batch)
+
+    def activation(self, layer, argument: str) -> str:
+        """The activation's LaTeX as the forward formulas print it, applied to `argument`."""
+        form = self.worked.forward_form(layer.outputs[0])
+        return form.replace(self.worked.tex(layer.sums[0]), argument)
+
+    def derivative(self, layer) -> str:
+        """The activation's derivative as a function: relu', \\sigma'."""
+        return self.activation(layer, "").split(r"\left")[0] + "'"
+
+    # -- cells ---------------------------------------------------------------------------
+    def grid(self, cells: list[list[str]]) -> Grid:
+        return elide(cells, self.limit)
+
+    def given(self, value, symbol_) -> str:
+        return self.worked.slot(self.worked.substituted(value, symbol_))
+
+    def result(self, value, symbol_) -> str:
+        return self.worked.number(value, symbol_)
+
+    def line(self, lhs: str, form: str, numbers: str | None, result: str) -> Line:
+        """lhs = form = numbers = result, continued on further rows where it is wider than the page."""
+        parts = [p for p in (form, numbers, result) if p]
+        if self.shown(" = ".join((lhs, *parts))) + 8 <= self.width:
+            return Line((lhs, *parts))
+        rows, current = [], [parts[0]]
+        for part in parts[1:]:
+            if self.shown(" = ".join(current + [part])) + 10 > self.width:
+                rows.append(" = ".join(current))
+                current = [part]
+            else:
+                current.append(part)
+        rows.append(" = ".join(current))
+        return Line((lhs, r" \\ &= ".join(self.wrap(row) for row in rows)))
+
+    def shown(self, tex: str) -> int:
+        return shown_width(tex, self.worked.recorder)
+
+    def wrap(self, part: str) -> str:
+        """A part wider than the page continued on further rows between its matrices."""
+        if self.shown(part) + 4 <= self.width:
+            return part
+        cuts = [m.start() for m in _BETWEEN.finditer(part)
+                if part.count(r"\left", 0, m.start()) == part.count(r"\right", 0, m.start())]
+        pieces = [part[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(part)])]
+        rows, current = [], pieces[0]
+        for piece in pieces[1:]:
+            if self.shown(current + piece) + 8 > self.width:
+                rows.append(current)
+                current = piece
+            else:
+                current += " " + piece
+        return r" \\ &\qquad ".join([*rows, current])
+
+    # -- a step --------------------------------------------------------------------------
+    def forward(self, values: list[dict]) -> list[Line]:
+        m = len(values)
+        lines = []
+        for layer in self.layers:
+            k = layer.number
+            sources = layer.sources
+            w = self.grid([[self.given(values[0][symbol(name)], symbol(name)) for name in row] for row in layer.weights])
+            a = self.grid([[self.given(values[r][symbol(sources[i])], symbol(sources[i]))
+                    for r in range(m)] for i in range(len(sources))])
+            b = self.grid([[self.given(values[0][symbol(layer.biases[j])], symbol(layer.biases[j]))
+                    for _ in range(1)] for j in range(len(layer.biases))])
+            first = layer.sums or layer.outputs
+            z = self.grid([[self.result(values[r][symbol(first[j])], symbol(first[j]))
+                    for r in range(m)] for j in range(len(first))])
+            form = f"{self.weight(k)} {self.source(k, m)} + {self.bias(k)}"
+            lines.append(self.line(self.sums(layer, m), form,
+                                   f"{bmatrix(w)} {bmatrix(a)} + {bmatrix(b)}", bmatrix(z)))
+            if layer.sums:
+                zs = self.grid([[self.given(values[r][symbol(first[j])], symbol(first[j]))
+                        for r in range(m)] for j in range(len(first))])
+                h = self.grid([[self.result(values[r][symbol(layer.outputs[j])], symbol(layer.outputs[j]))
+                        for r in range(m)] for j in range(len(layer.outputs))])
+                lines.append(self.line(self.vector("h", k, m), self.activation(layer, self.vector("z", k, m)),
+                                       self.activation(layer, bmatrix(zs)), bmatrix(h)))
+        return lines
+
+    def backward(self, values: list[dict]) -> list[Line]:
+        """From dL/d(last layer's outputs) back to each layer's delta, then the row gradients."""
+        m, lines = len(values), []
+        for layer in reversed(self.layers):
+            k, outs = layer.number, layer.outputs
+            upstream = self.upstream(layer, m)
+            if layer is self.layers[-1]:
+                dh = self.grid([[self.given(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
+                        for r in range(m)] for j in range(len(outs))])
+                lines.append(Line((upstream, bmatrix(dh))))
+            else:
+                nxt = self.layers[k]
+                first = nxt.sums or nxt.outputs
+                wt = self.grid([[self.given(values[0][local_symbol(first[i], outs[j])], local_symbol(first[i], outs[j]))
+                        for i in range(len(first))] for j in range(len(outs))])
+                dn = self.grid([[self.given(values[r][delta_symbol(first[i])], delta_symbol(first[i]))
+                        for r in range(m)] for i in range(len(first))])
+                dh = self.grid([[self.result(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
+                        for r in range(m)] for j in range(len(outs))])
+                lines.append(self.line(upstream, f"{{{self.weight(k + 1)}}}^{{\\top}} {self.vector('delta', k + 1, m)}",
+                                       f"{bmatrix(wt)} {bmatrix(dn)}", bmatrix(dh)))
+                dh = self.grid([[self.given(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
+                        for r in range(m)] for j in range(len(outs))])
+            if not layer.sums:
+                continue
+            sums = layer.sums
+            local = [self.worked.local_formula(outs[j], sums[j]) for j in range(len(outs))]
+            fp = self.grid([[self.worked.fill(local[j], values[r]) for r in range(m)] for j in range(len(outs))])
+            fv = self.grid([[self.result(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
+                    for r in range(m)] for j in range(len(outs))])
+            z = self.vector("z", k, m)
+            prime = f"{self.derivative(layer)}\\left({z}\\right)"
+            lines.append(self.line(prime, None, bmatrix(fp) if local[0].template is not None else None, bmatrix(fv)))
+            fv_given = self.grid([[self.given(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
+                    for r in range(m)] for j in range(len(outs))])
+            d = self.grid([[self.result(values[r][delta_symbol(sums[j])], delta_symbol(sums[j]))
+                    for r in range(m)] for j in range(len(outs))])
+            lines.append(self.line(self.vector("delta", k, m), rf"{upstream} \odot {prime}",
+                                   rf"{bmatrix(dh)} \odot {bmatrix(fv_given)}", bmatrix(d)))
+        return lines
+
+    def upstream(self, layer, m: int) -> str:
+        h = self.vector("h", layer.number, m)
+        loss = self.worked.loss_tex
+        return rf"\frac{{\partial {loss}}}{{\partial {h}}}"
+
+    def gradients(self, values: list[dict], rows: list) -> list[Line]:
+        """Each row's dL/dW = delta times the layer's input transposed (for a batch, row by row)."""
+        lines = []
+        for layer in self.layers:
+            k = layer.number
+            first = layer.sums or layer.outputs
+            for row, v in zip(rows, values):
+                d = self.grid([[self.given(v[delta_symbol(first[j])], delta_symbol(first[j]))
+                        for _ in range(1)] for j in range(len(first))])
+                a = self.grid([[self.given(v[local_symbol(first[0], layer.weights[0][i])], local_symbol(first[0], layer.weights[0][i]))
+                        for i in range(len(layer.sources))] for _ in range(1)])
+                g = self.grid([[self.result(v[_grad_symbol(layer.weights[j][i])], _grad_symbol(layer.weights[j][i]))
+                        for i in range(len(layer.sources))] for j in range(len(first))])
+                lhs = self.gradient_name(self.weight(k), row if len(rows) > 1 else None)
+                delta = self.vector("delta", k, 1)
+                a_name = self.vector("x", 0, 1) if k == 1 else self.vector("h", k - 1, 1)
+                tag = rf"_{{({row})}}" if len(rows) > 1 else ""
+                lines.append(self.line(lhs, rf"{delta}{tag} \, {{{a_name}{tag}}}^{{\top}}",
+                                       f"{bmatrix(d)} {bmatrix(a)}", bmatrix(g)))
+        return lines
+
+    def gradient_name(self, of: str, row=None, loss: str | None = None) -> str:
+        loss = loss or self.worked.loss_tex
+        if row is not None:
+            loss = rf"{loss}_{{({row})}}"
+        return rf"\frac{{\partial {loss}}}{{\partial {of}}}"
+
+    def mean(self, step, values: list[dict], rows: list) -> list[Line]:
+        """The batch's gradients: the mean of its rows' gradients, as matrices."""
+        m, lines = len(values), []
+        count = self.worked.slot(str(m))
+        for layer in self.layers:
+            k = layer.number
+            for name, names in ((self.weight(k), layer.weights), (self.bias(k), [[b] for b in layer.biases])):
+                terms = [bmatrix(self.grid([[self.given(v[_grad_symbol(p)], _grad_symbol(p)) for p in row]
+                                            for row in names])) for v in values]
+                mean = self.grid([[self.result(step.gradients[names[j][i]], _grad_symbol(names[j][i]))
+                        for i in range(len(names[0]))] for j in range(len(names))])
+                form = " + ".join(self.gradient_name(name, row) for row in rows)
+                lines.append(self.line(self.gradient_name(name, loss=self.worked.step_loss_tex),
+                                       rf"\frac{{1}}{{{m}}} \left({form}\right)",
+                                       " + ".join(rf"\frac{{1}}{{{count}}} {t}" for t in terms), bmatrix(mean)))
+        return lines
+
+    def update(self, step, results: dict) -> list[Line]:
+        """Plain gradient descent on each layer's weights and biases as matrices."""
+        rate = self.worked.slot(self.worked.number_format.given_latex(step.learning_rate))
+        eta = self.worked.symbols["eta"]
+        loss = self.worked.step_loss_tex
+        lines = []
+        for layer in self.layers:
+            k = layer.number
+            for name, names in ((self.weight(k), layer.weights), (self.bias(k), tuple((b,) for b in layer.biases))):
+                old = self.grid([[self.given(step.params[names[j][i]], symbol(names[j][i]))
+                        for i in range(len(names[0]))] for j in range(len(names))])
+                grad = self.grid([[self.given(step.gradients[names[j][i]], _grad_symbol(names[j][i]))
+                        for i in range(len(names[0]))] for j in range(len(names))])
+                new = self.grid([[self.result(results[names[j][i]], sympy.Symbol(f"{names[j][i]}'"))
+                        for i in range(len(names[0]))] for j in range(len(names))])
+                lhs = f"{{{name}}}'"
+                lines.append(self.line(lhs, rf"{name} - {eta} {self.gradient_name(name, loss=loss)}",
+                                       rf"{bmatrix(old)} - {rate} {bmatrix(grad)}", bmatrix(new)))
+        return lines
+
+    def cross_check(self, values: dict) -> list[Line]:
+        """One weight of the first layer, worked in scalar form: the same numbers as its matrix entry."""
+        layer = self.layers[0]
+        first = layer.sums or layer.outputs
+        weight = layer.weights[len(layer.weights) // 2][0]
+        return [self.worked.line(self.worked.gradient[weight], values, values[_grad_symbol(weight)],
+                                 _grad_symbol(weight))] if first else []
+
+    # -- the statement -------------------------------------------------------------------
+    def notation(self) -> dict:
+        """The layers' shapes, the symbols the matrix lines use, and each layer's formulas."""
+        shapes = []
+        for layer in self.layers:
+            k = layer.number
+            shapes.append({"name": self.weight(k), "rows": len(layer.weights), "columns": len(layer.sources),
+                           "entry": self.worked.tex(layer.weights[-1][0]), "bias": self.bias(k),
+                           "activation": ACTIVATION_WORDS.get(layer.activation, layer.activation),
+                           "derivative": self.derivative(layer) if layer.sums else None})
+        return {"shapes": shapes, "formulas": self.formulas(), "x": self.vector("x", 0, 1),
+                "h0": self.vector("h", 0, 1), "delta": self.vector("delta", 1, 1),
+                "loss": self.worked.loss_tex, "batch": self.problem.training.batch_size != 1}
+
+    def formulas(self) -> list[Line]:
+        """Each layer's forward formulas in matrix form."""
+        lines = []
+        for layer in self.layers:
+            k = layer.number
+            lines.append(Line((self.sums(layer, 1), f"{self.weight(k)} {self.source(k, 1)} + {self.bias(k)}")))
+            if layer.sums:
+                lines.append(Line((self.vector("h", k, 1), self.activation(layer, self.vector("z", k, 1)))))
+        return lines
+
+    def gradient_formulas(self) -> list[Line]:
+        """Each layer's delta and gradients in matrix form, from the last layer back."""
+        lines = []
+        for layer in reversed(self.layers):
+            k = layer.number
+            if layer.sums:
+                upstream = (self.upstream(layer, 1) if layer is self.layers[-1] else
+                            rf"\left({{{self.weight(k + 1)}}}^{{\top}} {self.vector('delta', k + 1, 1)}\right)")
+                lines.append(Line((self.vector("delta", k, 1),
+                                   rf"{upstream} \odot {self.derivative(layer)}\left({self.vector('z', k, 1)}\right)")))
+            else:
+                upstream = (self.upstream(layer, 1) if layer is self.layers[-1] else
+                            rf"{{{self.weight(k + 1)}}}^{{\top}} {self.vector('delta', k + 1, 1)}")
+                lines.append(Line((self.vector("delta", k, 1), upstream)))
+            a = self.source(k, 1)
+            lines.append(Line((self.gradient_name(self.weight(k)), rf"{self.vector('delta', k, 1)} \, {{{a}}}^{{\top}}")))
+            lines.append(Line((self.gradient_name(self.bias(k)), self.vector("delta", k, 1))))
+        return lines
+
+    def tagged(self, line: Line, tag: str | None) -> Line:
+        """A row's scalar line with the loss named for its row (L_(r)) where the batch has several."""
+        if tag is None:
+            return line
+        loss = self.worked.loss_tex
+        lhs = line.parts[0]
+        lhs = rf"{loss}_{{({tag})}}" if lhs == loss else lhs.replace(rf"\partial {loss}}}", rf"\partial {loss}_{{({tag})}}}}")
+        return Line((lhs, *line.parts[1:]), line.width)
