@@ -39,6 +39,9 @@ FENCES = {"(": "(", ")": ")", "[": "[", "]": "]", "|": "|", ".": "", "\\{": "{",
           "\\lvert": "|", "\\rvert": "|", "\\langle": "⟨", "\\rangle": "⟩"}
 
 
+_CELL_END = ("&", "\\\\", "\\end")
+
+
 class _Parser:
     def __init__(self, tex: str):
         self.tokens = [t for t in _TOKEN.findall(tex) if not t.isspace()]
@@ -158,11 +161,36 @@ class _Parser:
             return f"<msqrt>{self.group()}</msqrt>"
         if name == "left":
             return self.fenced()
+        if name == "begin":
+            return self.matrix(self.raw())
+        if name == "odot":
+            return "<mo>⊙</mo>"
+        if name == "top":
+            return "<mi>⊤</mi>"
         if name in ACCENTS:
             return f'<mover accent="true">{self.group()}<mo stretchy="false">{ACCENTS[name]}</mo></mover>'
         if name in FONTS:
             return self.font(name)
         return f"<mtext>{escape(name)}</mtext>"
+
+    def matrix(self, environment: str) -> str:
+        """A bmatrix (pmatrix, matrix): rows of cells in brackets."""
+        rows, cells = [], []
+        while True:
+            cells.append(f"<mtd>{_row(self.sequence(stop=_CELL_END))}</mtd>")
+            token = self.take()
+            if token != "&":
+                rows.append(f"<mtr>{''.join(cells)}</mtr>")
+                cells = []
+            if token in (None, "\\end"):
+                self.raw()
+                break
+        table = f"<mtable>{''.join(rows)}</mtable>"
+        fences = {"bmatrix": ("[", "]"), "pmatrix": ("(", ")")}.get(environment)
+        if fences is None:
+            return table
+        return _row([f'<mo fence="true" form="prefix">{fences[0]}</mo>', table,
+                     f'<mo fence="true" form="postfix">{fences[1]}</mo>'])
 
     def fenced(self) -> str:
         opening = FENCES.get(self.take() or ".", "")
@@ -205,7 +233,7 @@ def inline(tex: str) -> str:
 def block(tex: str) -> str:
     """Aligned rows ('lhs &= rest' separated by \\\\) as a display <math> table aligned on '='."""
     rows = []
-    for line in str(tex).split("\\\\"):
+    for line in _top_rows(str(tex)):
         if not line.strip():
             continue
         cells = line.split("&", 1)
@@ -214,6 +242,22 @@ def block(tex: str) -> str:
         rows.append("<mtr>" + "".join(f"<mtd>{_convert(c)}</mtd>" for c in cells) + "</mtr>")
     return ('<math display="block"><mtable columnalign="right left" columnspacing="0" displaystyle="true">'
             + "".join(rows) + "</mtable></math>")
+
+
+def _top_rows(tex: str) -> list[str]:
+    """The rows of aligned equations: split at each \\\\ outside a \\begin ... \\end environment."""
+    rows, depth, start = [], 0, 0
+    for match in re.finditer(r"\\begin\{|\\end\{|\\\\", tex):
+        token = match.group()
+        if token == "\\begin{":
+            depth += 1
+        elif token == "\\end{":
+            depth -= 1
+        elif depth == 0:
+            rows.append(tex[start:match.start()])
+            start = match.end()
+    rows.append(tex[start:])
+    return rows
 
 
 @functools.lru_cache(maxsize=4096)
