@@ -85,14 +85,25 @@ class ExactCodePrinter(FloatCodePrinter):
         return f"_R({expr.p})"
 
     def _print_integer_power(self, expr, rational=False):
-        base = self.parenthesize(expr.base, 60)
         if expr.exp.is_Integer:
-            return f"{base}**{expr.exp.p}"
-        return f"{base}**({self._print(expr.exp)})"
+            # A product: SymPy's ** on a Rational asks its assumptions, some 200x the multiplications.
+            return f"_ipow({self._print(expr.base)}, {expr.exp.p})"
+        return f"{self.parenthesize(expr.base, 60)}**({self._print(expr.exp)})"
 
 
 FLOAT_NAMESPACE = {"math": math, **helpers("float")}
-EXACT_NAMESPACE = {"math": types.SimpleNamespace(pi=sympy.pi, e=sympy.E), "_R": sympy.Rational, **helpers("exact")}
+def _ipow(base, n: int):
+    """base**n for an integer n, by multiplying (exact for Rationals)."""
+    result = base
+    for _ in range(abs(n) - 1):
+        result = result * base
+    if n == 0:
+        return sympy.S.One
+    return result if n > 0 else 1 / result
+
+
+EXACT_NAMESPACE = {"math": types.SimpleNamespace(pi=sympy.pi, e=sympy.E), "_R": sympy.Rational, "_ipow": _ipow,
+                   **helpers("exact")}
 
 
 def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = False, shared: bool = True,
@@ -186,7 +197,7 @@ def _numpy_namespace():
     import numpy as np
 
     return {"math": types.SimpleNamespace(pi=np.pi, e=np.e), "_R": lambda p, q=1: np.float64(p) / q,
-            "_round": lambda x: x, **helpers("numpy")}
+            "_round": lambda x: x, "_ipow": lambda base, n: base ** n, **helpers("numpy")}
 
 
 def numpy_function(source: str, name: str):

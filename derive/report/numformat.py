@@ -62,7 +62,7 @@ class NumberFormat:
         if not d.is_finite():
             return value
         if isinstance(value, sympy.Basic):
-            return sympy.Rational(str(d))
+            return sympy.Rational(*d.as_integer_ratio())
         return float(d)
 
     def text(self, value) -> str:
