@@ -92,14 +92,14 @@ class NumberFormat:
         decimal, or a fraction in exact reports; 10 significant figures where it has more."""
         if self.exact and isinstance(value, sympy.Rational):
             return str(value)
-        mantissa, exponent = _given_parts(value)
+        mantissa, exponent = _given_float(value) if type(value) is float else _given_parts(value)
         return mantissa if exponent is None else f"{mantissa}e{exponent}"
 
     def given_latex(self, value) -> str:
         """LaTeX of a number as it was given (see given_text)."""
         if self.exact and isinstance(value, sympy.Rational):
             return _fraction(value)
-        mantissa, exponent = _given_parts(value)
+        mantissa, exponent = _given_float(value) if type(value) is float else _given_parts(value)
         return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
 
     def describe(self) -> str:
@@ -130,6 +130,12 @@ class NumberFormat:
             mantissa = d.scaleb(-exponent).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
             return format(mantissa, "f"), exponent
         return format(d, "f"), None
+
+
+@functools.lru_cache(maxsize=65536)
+def _given_float(value: float) -> tuple[str, int | None]:
+    """_given_parts of a float, made once for each value (data and settings recur step after step)."""
+    return _given_parts(value)
 
 
 def _given_parts(value) -> tuple[str, int | None]:

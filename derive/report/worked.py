@@ -228,7 +228,8 @@ class Worked:
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
-            parts.append(formula.template.fill(values, lambda v, s: self.substituted(v, s, starts), self.slot))
+            number = self.substituted if starts is None else (lambda v, s: self.substituted(v, s, starts))
+            parts.append(formula.template.fill(values, number, self.slot))
         if not formula.constant:
             parts.append(self.number(value, formula.alias if formula.alias is not None else quantity, starts))
         return Line(tuple(parts), formula.width)
