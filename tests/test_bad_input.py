@@ -127,6 +127,41 @@ def test_bad_input_is_one_line_naming_file_and_field(tmp_path, capsys, name, cha
     assert message in captured.err, captured.err
 
 
+BUILD = {"inputs": ["x1", "x2"], "targets": ["y"], "nodes": {"yhat": "w1*x1 + w2*x2", "L": "(yhat - y)**2"},
+         "loss": "L", "params": {"w1": 0.5, "w2": -0.5}, "data": {"x1": [1.0], "x2": [2.0], "y": [3.0]}}
+
+
+# The Python API (Problem.build) holds names to the rules a spec's names keep: (id, change, message).
+BUILD_CASES = [
+    ("w1-and-w_1", {"nodes": {"yhat": "w1*x1 + w_1*x2", "L": "(yhat - y)**2"}, "params": {"w1": 0.5, "w_1": 1}},
+     "params.w_1: 'w1' and 'w_1' both print as w_{1}"),
+    ("reserved-word", {"inputs": ["lambda", "x2"], "data": {"lambda": [1.0], "x2": [2.0], "y": [3.0]}},
+     "model.inputs: 'lambda' is a reserved word of expressions"),
+    ("nfkc-unstable", {"params": {"w1": 0.5, "w2": -0.5, "\u00b5": 1.0}},
+     "params.\u00b5: '\u00b5' is read as '\u03bc' in expressions"),
+    ("double-underscore", {"targets": ["y__1"], "data": {"x1": [1.0], "x2": [2.0], "y__1": [3.0]}},
+     "model.targets: 'y__1' would print with a superscript"),
+    ("loss-listed-twice", {"loss": ["L", "L"]}, "model.loss: 'L' is listed twice"),
+    ("unsafe-latex-name", {"report": {"names": {"yhat": "\\input{/etc/hostname}"}}},
+     "report.names.yhat: \\input is not allowed in names"),
+    ("function-name", {"nodes": {"relu": "w1*x1 + w2*x2", "L": "(relu - y)**2"}},
+     "model.nodes.relu: 'relu' is the name of a function"),
+]
+
+
+@pytest.mark.parametrize("name,change,message", BUILD_CASES, ids=[c[0] for c in BUILD_CASES])
+def test_problem_build_keeps_the_name_rules_of_a_spec(name, change, message):
+    with pytest.raises(derive.SpecError) as caught:
+        derive.Problem.build(**{**BUILD, **change})
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_problem_build_of_names_that_keep_the_rules_trains():
+    trace = derive.Problem.build(**BUILD).train()
+    # yhat = 0.5*1 - 0.5*2 = -0.5; dL/dw1 = 2*(yhat - y)*x1 = -7; w1 = 0.5 - 0.01*(-7) = 0.57.
+    assert trace.steps[0].updated["w1"] == pytest.approx(0.57, abs=1e-12)
+
+
 def test_csv_as_a_spreadsheet_writes_it_trains_like_inline_data(tmp_path):
     # A byte-order mark, CRLF, quoted fields, spaces around values and trailing blank lines.
     (tmp_path / "rows.csv").write_bytes('\ufeff"x1", x2 ,y\r\n"4", 1 , 2\r\n2,"8",-14\r\n\r\n  \r\n'.encode())

@@ -112,6 +112,25 @@ def text_latex(char: str) -> str | None:
     return spelt
 
 
+def check_model_names(inputs: Iterable[str], targets: Iterable[str], params: Iterable[str], nodes: Iterable[str],
+                      losses: list[str], given: Mapping[str, str], made: Mapping[str, str] | None = None) -> None:
+    """The name rules, for a spec and for Problem.build alike: each name valid and not reserved, the
+    loss list without repeats, [report.names] (`given`) in safe LaTeX, and no two names printing the
+    same, with `made` the LaTeX derive writes for the names layers make."""
+    fields = [(n, f"model.{kind}") for kind, group in (("inputs", inputs), ("targets", targets)) for n in group]
+    fields += [(p, f"params.{p}") for p in params] + [(n, f"model.nodes.{n}") for n in nodes]
+    for name, field in fields:
+        check_name(name, field)
+    for name in losses:
+        check_name(name, "model.loss")
+    repeated = next((n for n in losses if losses.count(n) > 1), None)
+    if repeated:
+        raise SpecError(f"{repeated!r} is listed twice; name each loss node once.", "model.loss")
+    for name, tex in given.items():
+        check_latex(name, tex, f"report.names.{name}")
+    check_renderings(fields, {**(made or {}), **given})
+
+
 def check_renderings(names: Iterable[tuple[str, str]], given: Mapping[str, str]) -> None:
     """Refuse a name LaTeX cannot print and two names that print the same; `names` holds
     (name, field) for every input, target, parameter and node."""

@@ -10,6 +10,7 @@ import sympy
 from ..errors import SpecError
 from .expressions import parse
 from .graph import Graph, build_graph, symbol
+from .names import check_model_names
 
 # Runs that evaluate more rows than this carry full precision unless the spec says otherwise:
 # rounding as shown holds every number as an exact decimal, which costs ~100x a float.
@@ -139,6 +140,9 @@ class Problem:
         >>> p = Problem.build(inputs=[x], targets=[y], nodes={"yhat": w*x, "L": (sympy.Symbol("yhat") - y)**2},
         ...                   loss="L", params={w: 0.5}, data={"x": [1, 2], "y": [2, 4]}, learning_rate=0.1)
         """
+        losses = [_name(s) for s in ((loss,) if isinstance(loss, (str, sympy.Symbol)) else loss)]
+        check_model_names([_name(s) for s in inputs], [_name(s) for s in targets], [_name(s) for s in params],
+                          [_name(s) for s in nodes], losses, dict((report or {}).get("names", {})))
         known = {_name(s) for group in (inputs, targets, params, nodes) for s in group}
         table = {n: symbol(n) for n in known}
         exprs, display = {}, {}
@@ -149,9 +153,8 @@ class Problem:
             elif not isinstance(expr, sympy.Basic):
                 expr = sympy.Float(expr) if isinstance(expr, float) else sympy.Integer(expr)
             exprs[_name(key)] = expr.xreplace({s: symbol(s.name) for s in expr.free_symbols})
-        losses = (loss,) if isinstance(loss, (str, sympy.Symbol)) else tuple(loss)
         graph = build_graph([_name(s) for s in inputs], [_name(s) for s in targets],
-                            [_name(s) for s in params], exprs, [_name(s) for s in losses])
+                            [_name(s) for s in params], exprs, losses)
         settings = TrainSettings(learning_rate=learning_rate, **(training or {}))
         report_settings = ReportSettings(**(report or {}))
         columns = {_name(k): _column(_name(k), v, report_settings.exact) for k, v in data.items()}

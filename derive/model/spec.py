@@ -19,7 +19,7 @@ from .expressions import parse
 from .functions import not_rational
 from .graph import build_graph, symbol
 from .layers import expand_layers, initial_values, penalty_node
-from .names import check_latex, check_name, check_renderings
+from .names import check_model_names, check_name
 from .table import read_columns
 from .problem import OPTION_NAMES, Problem, ReportSettings, TrainSettings, make_problem
 
@@ -105,9 +105,6 @@ class _Reader:
             raise SpecError("no loss node is named; set loss = \"L\" to the node that is the per-row loss.",
                             "model.loss")
         losses = self.names("model.loss", [loss] if isinstance(loss, str) else loss)
-        repeated = next((n for n in losses if losses.count(n) > 1), None)
-        if repeated:
-            raise SpecError(f"{repeated!r} is listed twice; name each loss node once.", "model.loss")
         if "penalty" in model:
             name, text = penalty_node(model["penalty"], params)
             if name in nodes_text:
@@ -116,9 +113,7 @@ class _Reader:
         nodes, display = self.nodes(nodes_text, inputs + targets + params)
         graph = build_graph(inputs, targets, params, nodes, losses)
         report_names = {**names, **report.names}
-        check_renderings([(n, f"model.{kind}") for kind, group in (("inputs", inputs), ("targets", targets))
-                          for n in group] + [(p, f"params.{p}") for p in params]
-                         + [(n, f"model.nodes.{n}") for n in nodes], report_names)
+        check_model_names(inputs, targets, params, nodes, losses, report.names, names)
         if report.exact:
             check_exact(nodes)
         initial = {p: (sympy.nsimplify(v, rational=True) if report.exact else v) for p, v in starting.items()}
@@ -276,8 +271,6 @@ class _Reader:
         names = table.get("names", {})
         if not isinstance(names, dict):
             raise SpecError("expected a table of name = 'LaTeX' pairs.", "report.names")
-        for name, tex in names.items():
-            check_latex(name, tex, f"report.names.{name}")
         overrides = table.get("overrides", {})
         if not isinstance(overrides, dict):
             raise SpecError("expected a table of name = decimal places pairs.", "report.overrides")
