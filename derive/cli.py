@@ -12,6 +12,7 @@ from . import __version__, api
 from .errors import DeriveError, DeriveWarning, SpecError
 from .output import open_outputs, write_stdout
 from .report.formats import FORMATS as DOCUMENT_FORMATS
+from .report.escape import check_latex_text
 from .report.pdf import build_pdf
 
 FORMATS = (*DOCUMENT_FORMATS, "json")
@@ -136,6 +137,8 @@ def run(args) -> int:
     with contextlib.ExitStack() as stack:
         output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
         problem = api.load(args.spec)
+        if args.format == "latex" or pdf:
+            check_latex_text(problem)
         trace = api.train(problem, args.format)
         options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates,
                                                       "heading_level": args.heading_level}
@@ -196,7 +199,10 @@ def exercise(args) -> int:
         output, pdf, template, key, key_pdf = open_outputs(
             stack, ("-o", args.output), ("--pdf", args.pdf), ("--answers-template", args.answers_template),
             ("--key", args.key), ("--key-pdf", args.key_pdf))
-        sheet = worksheet_for(args.spec, api.load(args.spec))
+        problem = api.load(args.spec)
+        if args.format == "latex" or pdf or key_pdf:
+            check_latex_text(problem)
+        sheet = worksheet_for(args.spec, problem)
         if pdf:
             build_pdf("".join(sheet.render("latex")), pdf)
         if key_pdf:
@@ -223,7 +229,9 @@ def variants(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out}: is not a folder; give a folder (it is created if missing).")
-    api.load(args.spec)
+    problem = api.load(args.spec)
+    if args.pdf:
+        check_latex_text(problem)
     rows = make_class(args.spec, read_roster(args.roster), out, args.jobs, args.pdf)
     print(f"derive: {len(rows)} student{'s' if len(rows) != 1 else ''} written to {out} (key: {out / 'key.csv'})", file=sys.stderr)
     return 0

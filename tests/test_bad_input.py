@@ -194,6 +194,45 @@ def test_unicode_names_and_titles_print_as_latex(tmp_path):
     assert main(["run", str(spec), "--pdf", str(tmp_path / "out.pdf"), "-o", str(tmp_path / "out.md")]) == 0
 
 
+def test_typographic_characters_print_in_the_pdf(tmp_path):
+    spec = tmp_path / "spec.toml"
+    title = "Stra\u00dfe \u2013 Erd\u0151s \u00d7 2 \u2264 3\u00b0 \u201cquoted\u201d\u2026 \u00f8 \u0142"
+    spec.write_text(re.sub(r"(?m)^title = .*$", f"title = '{title}'", SEED_A), encoding="utf-8")
+    report = derive.render(derive.load(spec).train(), "latex")
+    assert (r"Stra\ss{}e \textendash{} Erd\H{o}s \ensuremath{\times} 2 \ensuremath{\leq} 3\ensuremath{^\circ} "
+            r"``quoted''\ldots{} \o{} \l{}") in report
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    assert main(["run", str(spec), "--pdf", str(tmp_path / "out.pdf"), "-o", str(tmp_path / "out.md")]) == 0
+
+
+# Text pdflatex cannot print, refused before any work where LaTeX is asked for: (id, command, message).
+UNPRINTABLE = [
+    ("emoji-title-latex", lambda s: re.sub(r"(?m)^title = .*$", "title = 'Fast \U0001F600'", s),
+     ["run", "--format", "latex"], "title: the character '\U0001F600' (U+1F600) cannot be printed by pdflatex"),
+    ("emoji-title-pdf", lambda s: re.sub(r"(?m)^title = .*$", "title = 'Fast \U0001F600'", s),
+     ["run", "--pdf", "{out}.pdf"], "title: the character '\U0001F600' (U+1F600) cannot be printed by pdflatex"),
+    ("cjk-notes-pdf", lambda s: re.sub(r"(?m)^notes = .*$", "notes = '\u68af\u5ea6'", s),
+     ["run", "--pdf", "{out}.pdf"], "report.notes: the character '\u68af' (U+68AF) cannot be printed by pdflatex"),
+    ("ogonek-title-worksheet", lambda s: re.sub(r"(?m)^title = .*$", "title = 'Si\u0119'", s),
+     ["exercise", "--format", "latex"], "title: the character '\u0119' (U+0119) cannot be printed by pdflatex"),
+]
+
+
+@pytest.mark.parametrize("name,change,command,message", UNPRINTABLE, ids=[c[0] for c in UNPRINTABLE])
+def test_text_pdflatex_cannot_print_is_refused_for_latex(tmp_path, capsys, name, change, command, message):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(change(SEED_A), encoding="utf-8")
+    out = tmp_path / "out"
+    args = [command[0], str(spec), *(a.format(out=out) for a in command[1:]), "-o", f"{out}.tex"]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not list(tmp_path.glob("out*"))
+    assert captured.err == f"derive: {spec}: {message}; remove it for LaTeX and PDF output (Markdown and HTML " \
+                           f"keep it).\n"
+    assert main(["run", str(spec), "-o", f"{out}.md"]) == 0  # Markdown keeps it
+    assert spec.read_text(encoding="utf-8").split("\n")[0][-1] in (tmp_path / "out.md").read_text(encoding="utf-8")
+
+
 def chain_spec(nodes: str, loss_of: str, x: float = 1.0) -> str:
     return (f'[model]\ninputs = ["x"]\ntargets = ["y"]\nloss = "L"\n[model.nodes]\n{nodes}\nL = "({loss_of} - y)**2"\n'
             f"[params]\nw = 0.1\n[data]\nx = [{x}]\ny = [2.0]\n[train]\nlearning_rate = 0.01\n")
