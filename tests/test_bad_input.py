@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from support import EXAMPLES, require
+from support import EXAMPLES, hang_guard, require
 
 import derive
 from derive.cli import main
@@ -160,6 +160,31 @@ def test_problem_build_of_names_that_keep_the_rules_trains():
     trace = derive.Problem.build(**BUILD).train()
     # yhat = 0.5*1 - 0.5*2 = -0.5; dL/dw1 = 2*(yhat - y)*x1 = -7; w1 = 0.5 - 0.01*(-7) = 0.57.
     assert trace.steps[0].updated["w1"] == pytest.approx(0.57, abs=1e-12)
+
+
+SQUARINGS = "".join(f'a{k} = "a{k - 1}**2"\n' for k in range(1, 31))
+
+# Exact fractions that grow within one step: each squaring doubles the digits (9, 81, 6561, ...: 9**(2**30)
+# has about 10**9 digits), so the budget must hold while a step is worked, not only between steps.
+GROWTH = [
+    ("thirty-squarings-in-a-chain", lambda s: s.replace('yhat = "m*x + c"', f'a0 = "m*x + c"\n{SQUARINGS}yhat = "a30"')),
+    ("one-huge-power", lambda s: s.replace('yhat = "m*x + c"', 'yhat = "((((m*x + c)**100)**100)**100)**100"')),
+    ("squarings-in-one-expression", lambda s: s.replace('yhat = "m*x + c"', 'yhat = "' + "(" * 30 + "m*x + c"
+                                                        + "".join(f")**2 + {k}" for k in range(30)) + '"')),
+]
+
+
+@pytest.mark.parametrize("name,change", GROWTH, ids=[c[0] for c in GROWTH])
+def test_exact_fractions_that_grow_within_a_step_stop_it(tmp_path, capsys, name, change):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(change(SEED_B), encoding="utf-8")
+    with hang_guard(30):
+        assert main(["run", str(spec), "-o", str(tmp_path / "out.md")]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"derive: {re.escape(str(spec))}: report\.exact: a fraction worked in step 1 grew to "
+                        r"\d+ digits, more than 3000; set exact = false \(or carry = \"rounded\"\), or train fewer "
+                        r"steps\.\n", err), err
+    assert not (tmp_path / "out.md").exists()
 
 
 def test_csv_as_a_spreadsheet_writes_it_trains_like_inline_data(tmp_path):

@@ -1,9 +1,11 @@
 """Straight-line Python source from SymPy assignments: the one compiler behind every kernel."""
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
 import math
+import operator
 import types
 from collections.abc import Sequence
 
@@ -91,19 +93,75 @@ class ExactCodePrinter(FloatCodePrinter):
         return f"{self.parenthesize(expr.base, 60)}**({self._print(expr.exp)})"
 
 
-FLOAT_NAMESPACE = {"math": math, **helpers("float")}
+class BoundedCodePrinter(ExactCodePrinter):
+    """Exact arithmetic in which every sum, product and whole power (_ipow) is a call that checks
+    the size of the fraction it makes, so that fractions that double their digits at each operation stop
+    within one step instead of running for hours."""
+
+    def _print_Add(self, expr, order=None):
+        return "_add(%s)" % ", ".join(self._print(term) for term in expr.args)
+
+    def _print_Mul(self, expr):
+        return "_mul(%s)" % ", ".join(self._print(factor) for factor in expr.args)
+
+
+EXACT_DIGITS = 3000  # digits a fraction may reach while one step is worked (the steps' budget is 300)
+_EXACT_BITS = int(EXACT_DIGITS * math.log2(10))
+
+
+class ExactGrowth(ArithmeticError):
+    """A fraction outgrew EXACT_DIGITS digits while a step was worked; `digits` is its size."""
+
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _bits(value) -> int:
+    return max(abs(value.p), value.q).bit_length() if getattr(value, "is_Rational", False) else 0
+
+
+def _sized(value):
+    if _bits(value) > _EXACT_BITS:
+        raise ExactGrowth(digits(max(abs(value.p), value.q)))
+    return value
+
+
+def digits(n: int) -> int:
+    """The decimal digits of a whole number n > 0, without printing it (str() refuses beyond 4300)."""
+    count = int((n.bit_length() - 1) * math.log10(2)) + 1
+    return count + 1 if n >= 10 ** count else count
+
+
+def _add(*terms):
+    return _sized(functools.reduce(operator.add, terms))
+
+
+def _mul(*factors):
+    return _sized(functools.reduce(operator.mul, factors))
+
+
 def _ipow(base, n: int):
-    """base**n for an integer n, by multiplying (exact for Rationals)."""
+    """base**n for an integer n, refused before it is computed when the fraction would outgrow the
+    budget. A Rational is raised through its integers (SymPy's ** on a Rational asks its
+    assumptions, some 200x the multiplications); anything else by multiplying."""
+    bits = _bits(base)
+    if bits > 1 and bits * abs(n) > _EXACT_BITS + 64:
+        raise ExactGrowth(int((bits - 1) * abs(n) * math.log10(2)) + 1)
+    if n == 0:
+        return sympy.S.One
+    if getattr(base, "is_Rational", False) and base != 0:
+        p, q = (base.p, base.q) if n > 0 else (base.q, base.p)
+        return _sized(sympy.Rational(p ** abs(n), q ** abs(n)))
     result = base
     for _ in range(abs(n) - 1):
         result = result * base
-    if n == 0:
-        return sympy.S.One
     return result if n > 0 else 1 / result
 
 
-EXACT_NAMESPACE = {"math": types.SimpleNamespace(pi=sympy.pi, e=sympy.E), "_R": sympy.Rational, "_ipow": _ipow,
-                   **helpers("exact")}
+FLOAT_NAMESPACE = {"math": math, **helpers("float")}
+EXACT_NAMESPACE = {"math": types.SimpleNamespace(pi=sympy.pi, e=sympy.E), "_R": sympy.Rational, **helpers("exact"),
+                   "_add": _add, "_mul": _mul, "_ipow": _ipow}
 
 
 def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = False, shared: bool = True,
@@ -115,7 +173,8 @@ def straight_line(assignments: Sequence[tuple[str, sympy.Expr]], exact: bool = F
     every assigned value is passed through _round as it is made.
     """
     # Terms are printed in the order they are held; sorting them costs time and changes nothing.
-    printer = ExactCodePrinter({"order": "none"}) if exact else FloatCodePrinter({"order": "none"})
+    kind = FloatCodePrinter if not exact else ExactCodePrinter if rounding else BoundedCodePrinter
+    printer = kind({"order": "none"})
     if rounding:
         shared = False
         assignments = [(t, _Rounded(e)) for t, e in assignments]
@@ -197,7 +256,9 @@ def _numpy_namespace():
     import numpy as np
 
     return {"math": types.SimpleNamespace(pi=np.pi, e=np.e), "_R": lambda p, q=1: np.float64(p) / q,
-            "_round": lambda x: x, "_ipow": lambda base, n: base ** n, **helpers("numpy")}
+            "_round": lambda x: x, "_add": lambda *terms: functools.reduce(operator.add, terms),
+            "_mul": lambda *factors: functools.reduce(operator.mul, factors), "_ipow": lambda base, n: base ** n,
+            **helpers("numpy")}
 
 
 def numpy_function(source: str, name: str):

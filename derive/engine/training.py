@@ -10,6 +10,7 @@ import sympy
 
 from ..errors import SpecError
 from ..model.draws import stream
+from .codegen import EXACT_DIGITS, ExactGrowth, digits
 from .trace import Trace
 
 
@@ -120,6 +121,8 @@ def _update(compiled, params, grads, state, rate, t):
         result = compiled.stepper.update(params, grads, state, rate, t)
     except (OverflowError, ZeroDivisionError, ValueError):
         result = (math.inf,) * (len(params) + len(state))
+    except ExactGrowth as exc:
+        raise _growth_error(compiled, t, exc) from None
     bad = [i for i, v in enumerate(result[:len(params)]) if not _finite((v,), compiled.exact)]
     if bad:
         name = compiled.layout.params[bad[0]]
@@ -266,6 +269,8 @@ def _train_general(compiled, keep_rows: int | None = None) -> Trace:
             outputs = [compiled.kernel.row(params, rows[r]) for r in batch]
         except (OverflowError, ZeroDivisionError, ValueError):
             outputs = None
+        except ExactGrowth as exc:
+            raise _growth_error(compiled, t, exc) from None
         if outputs is None or not all(_finite(o, exact) for o in outputs):
             diverged = _locate(compiled, params, [rows[r] for r in batch], t, outputs, list(batch))
             break
@@ -358,10 +363,16 @@ def _within_budget(compiled, t: int, outputs, result) -> None:
     updated = [f"updated.{p}" for p in compiled.layout.params]
     for name, value in [*(pair for out in outputs for pair in zip(names, out)), *zip(updated, result)]:
         if getattr(value, "is_Rational", False) and max(abs(value.p), value.q) >= limit:
-            digits = len(str(max(abs(value.p), value.q)))
-            raise SpecError(f"{name} at step {t} is a fraction of {digits} digits, more than {DIGIT_BUDGET}; set "
+            size = digits(max(abs(value.p), value.q))
+            raise SpecError(f"{name} at step {t} is a fraction of {size} digits, more than {DIGIT_BUDGET}; set "
                             f"exact = false (or carry = \"rounded\"), or train fewer steps.", "report.exact",
                             compiled.problem.source)
+
+
+def _growth_error(compiled, t: int, exc: ExactGrowth) -> SpecError:
+    return SpecError(f"a fraction worked in step {t} grew to {exc.digits} digits, more than {EXACT_DIGITS}; set "
+                     f"exact = false (or carry = \"rounded\"), or train fewer steps.", "report.exact",
+                     compiled.problem.source)
 
 
 def _domain_error(compiled, node: str, t: int, row, params, values, out) -> SpecError:
