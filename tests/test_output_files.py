@@ -3,11 +3,13 @@ the mode a new file gets from the umask, an existing file's mode kept, replaced 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 
 import pytest
 
-from support import EXAMPLES
+from support import EXAMPLES, require
 
 from derive import api
 from derive.cli import main
@@ -60,6 +62,46 @@ def test_an_unwritable_place_is_refused():
     # /proc/version is a regular file in a folder no one may create files in (even root).
     with pytest.raises(OutputError, match="cannot"):
         OutputFile("/proc/version", "-o")
+
+
+def test_a_path_under_a_regular_file_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.md").write_text("kept\n")
+    refused(capsys, ["run", MISSING_SPEC, "-o", str(tmp_path / "notes.md" / "out.md")], "-o", "Not a directory")
+    assert os.listdir(tmp_path) == ["notes.md"] and (tmp_path / "notes.md").read_text() == "kept\n"
+
+
+@pytest.fixture
+def immutable(tmp_path):
+    """Make paths immutable (chattr +i), which stops root too, unlike file permissions; undone after."""
+    require("chattr", shutil.which("chattr") is not None, "apt-get install e2fsprogs")
+    made = []
+
+    def make(path):
+        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        require("chattr +i", done.returncode == 0, f"a file system with immutable files ({done.stderr.strip()})")
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_an_immutable_folder_is_refused_before_any_work(tmp_path, capsys, immutable):
+    folder = tmp_path / "handouts"
+    folder.mkdir()
+    immutable(folder)
+    refused(capsys, ["run", MISSING_SPEC, "--pdf", str(folder / "week3.pdf")], "--pdf",
+            f"cannot write in the folder {folder} (Operation not permitted)")
+    assert os.listdir(folder) == []
+
+
+def test_an_immutable_file_is_refused_and_kept(tmp_path, capsys, immutable):
+    report = tmp_path / "week3.md"
+    report.write_text("last week\n")
+    immutable(report)
+    refused(capsys, ["run", MISSING_SPEC, "-o", str(report)], "-o", "is not writable")
+    assert report.read_text() == "last week\n" and os.listdir(tmp_path) == ["week3.md"]
 
 
 def test_csv_gradebook_path_is_checked_before_marking(tmp_path, capsys):
