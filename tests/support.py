@@ -51,3 +51,11 @@ def assert_matches_golden(document: str, golden: Path, update: bool) -> None:
         shown = "".join(lines[:80]) + (f"... {len(lines) - 80} more diff lines\n" if len(lines) > 80 else "")
         pytest.fail(f"{golden.name} differs from what derive renders now "
                     f"(pytest --update-golden rewrites it; review the diff):\n{shown}", pytrace=False)
+
+
+def write_course(folder: Path, spec: str, roster: str) -> tuple[Path, Path]:
+    """A class's spec and roster CSV written into `folder`; returns their paths."""
+    spec_path, roster_path = folder / "spec.toml", folder / "roster.csv"
+    spec_path.write_text(spec)
+    roster_path.write_text(roster)
+    return spec_path, roster_path

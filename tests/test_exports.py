@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import EXAMPLES, ROOT
+from support import EXAMPLES, ROOT, write_course
 
 from derive.cli import main
 
@@ -27,10 +27,8 @@ BLANK = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
 
 @pytest.fixture
 def course(tmp_path):
-    spec = tmp_path / "spec.toml"
-    spec.write_text(SPEC)
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id,name,email,section\n" + "".join(f"s{i:03d},Student {i},s{i}@uni.edu,A\n" for i in range(1, 6)))
+    spec, roster = write_course(tmp_path, SPEC, "id,name,email,section\n"
+                                + "".join(f"s{i:03d},Student {i},s{i}@uni.edu,A\n" for i in range(1, 6)))
     out = tmp_path / "out"
     assert main(["variants", str(spec), "--roster", str(roster), "--out", str(out)]) == 0
     key = {row["id"]: row for row in csv.DictReader((out / "key.csv").open())}

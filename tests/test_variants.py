@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from support import EXAMPLES
+from support import EXAMPLES, write_course
 
 from derive.cli import main
 
@@ -68,11 +68,8 @@ def by_hand(student: str) -> list[dict]:
 
 @pytest.fixture
 def course(tmp_path):
-    spec = tmp_path / "spec.toml"
-    spec.write_text(SPEC)
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id,name,section\n" + "".join(f"s{i:03d},Student {i},{'AB'[i % 2]}\n" for i in range(1, 31)))
-    return spec, roster
+    return write_course(tmp_path, SPEC, "id,name,section\n"
+                        + "".join(f"s{i:03d},Student {i},{'AB'[i % 2]}\n" for i in range(1, 31)))
 
 
 def key_of(folder) -> dict:
