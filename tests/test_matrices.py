@@ -3,6 +3,8 @@ the printed matrices those of PyTorch's autograd, and the scalar form still avai
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -104,3 +106,28 @@ def test_form_matrix_needs_layers(tmp_path, capsys):
                     else text.replace("[report]", '[report]\nform = "matrix"'), encoding="utf-8")
     assert main(["run", str(spec), "-o", str(tmp_path / "out.md")]) == 2
     assert "report.form" in capsys.readouterr().err
+
+
+def test_one_step_of_the_three_four_one_network_fits_on_two_pages(tmp_path):
+    """Step 1 in the PDF, from its heading to its last update line, read page by page."""
+    require("pdflatex", shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None,
+            "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils")
+    trace = derive.load(EXAMPLES / "layers_three_four_one.toml").train()
+    (tmp_path / "doc.tex").write_text(derive.render(trace, "latex"))
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\vbox" not in log
+    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+    pages = []
+    for number in range(1, 40):
+        text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "doc.pdf", "-"], cwd=tmp_path,
+                              capture_output=True, text=True).stdout
+        if not text.strip():
+            break
+        pages.append(text)
+    first = next(i for i, text in enumerate(pages) if "Step 1 (epoch 1, rows 1, 2)" in text)
+    after = next(i for i, text in enumerate(pages) if "The remaining 3 steps" in text)
+    last = after - 1 if not pages[after].split("The remaining")[0].strip() else after
+    assert last - first + 1 <= 2, f"step 1 runs from page {first + 1} to page {last + 1}"

@@ -63,7 +63,9 @@ class Report:
     def matrix(self) -> MatrixView | None:
         """The matrix view of the layers, where the report shows them as matrices."""
         if self._matrix is None and self.problem.form == "matrix":
-            self._matrix = MatrixView(self.worked, self.problem, self.width)
+            # LaTeX sets the matrix lines a size smaller than the text (see matrix_step.tex.j2).
+            width = self.width * 11 // 10 if self.fmt.name == "latex" else self.width
+            self._matrix = MatrixView(self.worked, self.problem, width)
         return self._matrix
 
     # -- small helpers -------------------------------------------------------------------
@@ -331,7 +333,9 @@ class Report:
                       if n in view.outside]
             lines += [worked.line(worked.delta[n], v, v[s], s) for n, s in reversed(worked._keys["deltas"])
                       if n in worked.delta and (n in view.outside or n in last)]
-            per_row += [view.tagged(line, tag) for line in lines]
+            # The formulas are the problem's; each row shows its numbers.
+            per_row += [view.tagged(Line((line.parts[0], *line.parts[2:])) if len(line.parts) > 3 else line, tag)
+                        for line in lines]
         rule, frozen = worked.updates.rule, self.problem.training.frozen
         update = None
         if len(rule.assignments) == 1 and not rule.state and not frozen:
@@ -339,7 +343,7 @@ class Report:
             update = self.equations(view.update(step, results))
         mean = None
         if len(step.rows) > 1 and not many:
-            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values, tags)])
+            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values)])
         return {"forward": self.equations(view.forward(values)), "loss": self.equations(per_row),
                 "backward": self.equations(view.backward(values)),
                 "gradients": self.equations(view.gradients(values, tags)),

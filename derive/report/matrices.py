@@ -63,7 +63,7 @@ def shown_width(tex: str, texts: list[str] | None = None) -> int:
 
     def width(match) -> str:
         rows = [[_cell_width(c) for c in row.split("&")] for row in match.group(1).split(r"\\")]
-        widest = sum(max(column) + 1.5 for column in zip(*rows)) + 2
+        widest = sum(max(column) + 1 for column in zip(*rows)) + 2
         return "0" * round(widest)
     tex = _MATRIX.sub(width, tex)
     scripts = sum(len(m) for m in re.findall(r"[_^]\{([^{}]*)\}", tex))
@@ -215,7 +215,6 @@ class MatrixView:
             if layer is self.layers[-1]:
                 dh = self.grid([[self.given(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
                         for r in range(m)] for j in range(len(outs))])
-                lines.append(Line((upstream, bmatrix(dh))))
             else:
                 nxt = self.layers[k]
                 first = nxt.sums or nxt.outputs
@@ -233,12 +232,17 @@ class MatrixView:
                 continue
             sums = layer.sums
             local = [self.worked.local_formula(outs[j], sums[j]) for j in range(len(outs))]
-            fp = self.grid([[self.worked.fill(local[j], values[r]) for r in range(m)] for j in range(len(outs))])
             fv = self.grid([[self.result(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
                     for r in range(m)] for j in range(len(outs))])
             z = self.vector("z", k, m)
             prime = f"{self.derivative(layer)}\\left({z}\\right)"
-            lines.append(self.line(prime, None, bmatrix(fp) if local[0].template is not None else None, bmatrix(fv)))
+            if r"\mathbf{1}" in (local[0].form or ""):  # an indicator: its entries are read off the sums
+                rule = local[0].form.replace(self.worked.tex(sums[0]), z)
+                lines.append(self.line(prime, rule, None, bmatrix(fv)))
+            else:
+                fp = self.grid([[self.worked.fill(local[j], values[r]) for r in range(m)] for j in range(len(outs))])
+                lines.append(self.line(prime, None, bmatrix(fp) if local[0].template is not None else None,
+                                       bmatrix(fv)))
             fv_given = self.grid([[self.given(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
                     for r in range(m)] for j in range(len(outs))])
             d = self.grid([[self.result(values[r][delta_symbol(sums[j])], delta_symbol(sums[j]))
@@ -279,7 +283,7 @@ class MatrixView:
             loss = rf"{loss}_{{({row})}}"
         return rf"\frac{{\partial {loss}}}{{\partial {of}}}"
 
-    def mean(self, step, values: list[dict], rows: list) -> list[Line]:
+    def mean(self, step, values: list[dict]) -> list[Line]:
         """The batch's gradients: the mean of its rows' gradients, as matrices."""
         m, lines = len(values), []
         count = self.worked.slot(str(m))
@@ -290,17 +294,13 @@ class MatrixView:
                                             for row in names])) for v in values]
                 mean = self.grid([[self.result(step.gradients[names[j][i]], _grad_symbol(names[j][i]))
                         for i in range(len(names[0]))] for j in range(len(names))])
-                form = " + ".join(self.gradient_name(name, row) for row in rows)
-                lines.append(self.line(self.gradient_name(name, loss=self.worked.step_loss_tex),
-                                       rf"\frac{{1}}{{{m}}} \left({form}\right)",
+                lines.append(self.line(self.gradient_name(name, loss=self.worked.step_loss_tex), None,
                                        " + ".join(rf"\frac{{1}}{{{count}}} {t}" for t in terms), bmatrix(mean)))
         return lines
 
     def update(self, step, results: dict) -> list[Line]:
         """Plain gradient descent on each layer's weights and biases as matrices."""
         rate = self.worked.slot(self.worked.number_format.given_latex(step.learning_rate))
-        eta = self.worked.symbols["eta"]
-        loss = self.worked.step_loss_tex
         lines = []
         for layer in self.layers:
             k = layer.number
@@ -312,8 +312,7 @@ class MatrixView:
                 new = self.grid([[self.result(results[names[j][i]], sympy.Symbol(f"{names[j][i]}'"))
                         for i in range(len(names[0]))] for j in range(len(names))])
                 lhs = f"{{{name}}}'"
-                lines.append(self.line(lhs, rf"{name} - {eta} {self.gradient_name(name, loss=loss)}",
-                                       rf"{bmatrix(old)} - {rate} {bmatrix(grad)}", bmatrix(new)))
+                lines.append(self.line(lhs, None, rf"{bmatrix(old)} - {rate} {bmatrix(grad)}", bmatrix(new)))
         return lines
 
     def cross_check(self, values: dict) -> list[Line]:
