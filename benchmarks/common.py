@@ -48,7 +48,7 @@ def network_spec(widths: list[int], n_rows: int = 4) -> dict:
         for j in range(width):
             terms = []
             for i, source in enumerate(previous):
-                w = f"w{layer}_{i}_{j}"
+                w = f"w{layer}_{i:02d}_{j:02d}"  # w2_1_10 and w2_11_0 would print alike
                 params[w] = float(rng.normal(scale=0.5))
                 terms.append(f"{w}*{source}")
             params[f"b{layer}_{j}"] = 0.0
