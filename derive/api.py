@@ -48,9 +48,20 @@ def compile_problem(problem: Problem, derivation: Derivation | None = None) -> C
 
 def train(problem: Problem, fmt: str | None = None, derivation: Derivation | None = None) -> Trace:
     """Differentiate, compile and run the training; returns the Trace. For a Markdown or LaTeX
-    report (`fmt`), the outputs of the rows fed are kept only for the steps it works in full."""
-    keep_rows = problem.report.shown_steps(problem.planned_steps) if fmt in ("markdown", "latex") else None
-    return compile_problem(problem, derivation).train(keep_rows)
+    report (`fmt`) a run in floating point keeps only what the report reads (see
+    derive.report.digest: the steps it works in full, its first steps, a sample chosen from the
+    planned length, and the aggregates of its notes); in exact arithmetic it keeps the outputs of
+    the rows fed for the steps worked in full only."""
+    compiled = compile_problem(problem, derivation)
+    if fmt not in ("markdown", "latex"):
+        return compiled.train()
+    planned = problem.planned_steps
+    shown = problem.report.shown_steps(planned)
+    if compiled.exact:
+        return compiled.train(shown)
+    from .report.digest import Digest
+
+    return compiled.train(sink=Digest(compiled, planned, problem.training.epochs, shown))
 
 
 def carried(trace: Trace) -> Trace:

@@ -60,9 +60,9 @@ class Compiled:
         """The row's step in floating point with chosen node values replaced (see kernel.compile_replay)."""
         return compile_replay(self.kernel, self.exact)
 
-    def train(self, keep_rows: int | None = None) -> Trace:
+    def train(self, keep_rows: int | None = None, sink=None) -> Trace:
         """Run the training the problem's settings describe; returns the Trace (see training.train)."""
-        return train(self, keep_rows)
+        return train(self, keep_rows, sink)
 
 
 def compile_model(problem: Problem, derivation: Derivation, rounding: Callable | None = None) -> Compiled:

@@ -101,6 +101,16 @@ class Trace:
     losses: np.ndarray
     rates: np.ndarray
     diverged: dict | None = None
+    digest: object = None  # a long run's report numbers, gathered as it ran (its arrays hold its first steps only)
+
+    @classmethod
+    def from_block(cls, compiled, block: Block, diverged: dict | None, digest) -> Trace:
+        """The trace of a digested run: its first steps (`block`) and the digest of all of them."""
+        p = len(compiled.layout.params)
+        return cls(layout=compiled.layout, compiled=compiled, epochs=block.epochs, offsets=block.offsets,
+                   rows=block.rows, table=block.outputs, params=block.before, gradients=block.gradients,
+                   updated=block.after[:, :p], state=block.after[:, p:], losses=block.losses, rates=block.rates,
+                   diverged=diverged, digest=digest)
 
     @cached_property
     def outputs(self) -> np.ndarray:
@@ -130,12 +140,71 @@ class Trace:
     def final(self) -> dict:
         """The parameters after the last completed step (the initial ones if none completed)."""
         names = self.layout.params
+        if self.digest is not None:
+            return dict(zip(names, self.digest.final))
         if len(self.updated):
             return dict(zip(names, self.updated[-1].tolist()))
         return {name: self.problem.initial[name] for name in names}
 
+    @property
+    def n_steps(self) -> int:
+        """The steps the run took (a digested run keeps only the first of them in its arrays)."""
+        return len(self.losses) if self.digest is None else self.digest.n_steps
+
     def step(self, index: int) -> Step:
+        if index >= len(self.losses):
+            raise IndexError(f"step {index + 1}: a long run trained for a report keeps only its first "
+                             f"{len(self.losses)} steps; train without a report to read every step")
         return Step(self, index)
+
+    def blocks(self):
+        """The run as Blocks of consecutive steps (here one block of every step)."""
+        rows = self.offsets[-1] <= len(self.outputs)
+        yield Block(epochs=self.epochs, offsets=self.offsets, rows=self.rows, before=self.params,
+                    after=np.hstack([self.updated, self.state]),
+                    gradients=self.gradients, losses=self.losses, rates=self.rates,
+                    outputs=self.outputs if rows else None)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive steps of a run as a training loop hands them on: per step its epoch, rows
+    (`offsets` into `rows`), the parameters before it and after it, gradients,
+    loss and rate; `before` holds the parameters, `after` the parameters and then the optimiser
+    state; `outputs` has one row per data row fed (None where they were not kept)."""
+
+    epochs: np.ndarray
+    offsets: np.ndarray
+    rows: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    gradients: np.ndarray
+    losses: np.ndarray
+    rates: np.ndarray
+    outputs: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.losses)
+
+    @staticmethod
+    def join(blocks: list[Block]) -> Block:
+        """Consecutive blocks as one."""
+        if len(blocks) == 1:
+            return blocks[0]
+        starts = np.cumsum([0, *(int(b.offsets[-1]) for b in blocks[:-1])])
+        offsets = np.concatenate([[0], *(b.offsets[1:] + s for b, s in zip(blocks, starts))])
+        parts = [np.concatenate([getattr(b, name) for b in blocks]) for name in
+                 ("epochs", "rows", "before", "after", "gradients", "losses", "rates")]
+        outputs = None if any(b.outputs is None for b in blocks) else np.concatenate([b.outputs for b in blocks])
+        epochs, rows, before, after, gradients, losses, rates = parts
+        return Block(epochs, offsets, rows, before, after, gradients, losses, rates, outputs)
+
+    def take(self, end: int, kept_rows: int | None = None) -> Block:
+        """The block's first `end` steps (with the outputs of at most `kept_rows` of their rows)."""
+        stop = int(self.offsets[end])
+        outputs = None if self.outputs is None else self.outputs[:stop if kept_rows is None else min(stop, kept_rows)]
+        return Block(self.epochs[:end], self.offsets[:end + 1], self.rows[:stop], self.before[:end], self.after[:end],
+                     self.gradients[:end], self.losses[:end], self.rates[:end], outputs)
 
 
 class Steps(Sequence):
@@ -145,7 +214,7 @@ class Steps(Sequence):
         self._trace = trace
 
     def __len__(self) -> int:
-        return len(self._trace.losses)
+        return self._trace.n_steps
 
     def __getitem__(self, index):
         if isinstance(index, slice):

@@ -11,7 +11,7 @@ import sympy
 from ..errors import SpecError
 from ..model.draws import stream
 from .codegen import EXACT_DIGITS, ExactGrowth, digits
-from .trace import Trace
+from .trace import Block, Trace
 
 
 def epoch_orders(n_rows: int, settings):
@@ -31,15 +31,32 @@ def batches(n_rows: int, settings):
             yield epoch, order[start:start + size]
 
 
-def train(compiled, keep_rows: int | None = None) -> Trace:
+def train(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     """Train the compiled model and return its Trace; a non-finite number stops training at that
     step. With `keep_rows`, the outputs of the rows fed are kept for the first that many steps only
-    (the steps a report works in full); every other number of every step is kept."""
+    (the steps a report works in full); every other number of every step is kept.
+
+    With a `sink` (floating point only), the steps are handed to `sink.feed` in Blocks of at most
+    CHUNK steps as they are taken and not kept: the Trace holds the sink's first steps
+    (`sink.head_block()`) and the finished sink as its digest."""
     if compiled.exact:
+        if sink is not None:
+            raise ValueError("a run in exact arithmetic is kept whole; train it without a sink")
         return _train_general(compiled, keep_rows)
     if compiled.problem.training.batch_size == 1 or compiled.problem.n_rows == 1:
-        return _train_fused(compiled, keep_rows)
-    return _train_batched(compiled, keep_rows)
+        return _train_fused(compiled, keep_rows, sink)
+    return _train_batched(compiled, keep_rows, sink)
+
+
+def _digested(compiled, sink, diverged) -> Trace:
+    """The Trace of a run whose steps went to `sink`."""
+    sink.finish()
+    head = sink.head_block()
+    if head is None:
+        p, carried = len(compiled.layout.params), len(compiled.layout.params) + len(compiled.stepper.initial_state())
+        head = Block(np.zeros(0, int), np.zeros(1, int), np.zeros(0, int), np.zeros((0, p)), np.zeros((0, carried)),
+                     np.zeros((0, p)), np.zeros(0), np.zeros(0), np.zeros((0, compiled.layout.width)))
+    return Trace.from_block(compiled, head, diverged, sink)
 
 
 def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradients, losses, rates,
@@ -60,7 +77,7 @@ def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradien
                  rates=np.asarray(rates, dtype=dtype), diverged=diverged)
 
 
-def _train_batched(compiled, keep_rows: int | None = None) -> Trace:
+def _train_batched(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     """Several rows per step in floating point: the row's step runs on NumPy arrays of the
     batch's columns (vectorised over rows); the batch loss and gradient are their means."""
     problem, layout = compiled.problem, compiled.layout
@@ -88,7 +105,7 @@ def _train_batched(compiled, keep_rows: int | None = None) -> Trace:
         result, diverged = _update(compiled, params, grads, state, rate, t)
         if diverged:
             break
-        if keep_rows is None or t <= keep_rows:
+        if sink is not None or keep_rows is None or t <= keep_rows:
             blocks.append(out)
             kept_sizes.append(len(rows))
         rows_kept.append(np.arange(rows.start, rows.stop) if isinstance(rows, range) else rows)
@@ -97,10 +114,30 @@ def _train_batched(compiled, keep_rows: int | None = None) -> Trace:
                            ("losses", loss), ("rates", rate)):
             record[key].append(value)
         params, state = result[:len(params)], result[len(params):]
+        if sink is not None and (len(sizes) >= CHUNK or sum(sizes) >= CHUNK_ROWS):
+            sink.feed(_block(compiled, record, rows_kept, sizes, blocks, params + state))
+            blocks, kept_sizes, rows_kept, sizes = [], [], [], []
+            record = {k: [] for k in record}
+    if sink is not None:
+        if sizes:
+            sink.feed(_block(compiled, record, rows_kept, sizes, blocks, params + state))
+        return _digested(compiled, sink, diverged)
     return make_trace(compiled, offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
                       rows=np.concatenate(rows_kept) if rows_kept else (),
                       table=functools.partial(_table, blocks, kept_sizes, layout.width), final=params + state,
                       diverged=diverged, **record)
+
+
+def _block(compiled, record: dict, rows_kept: list, sizes: list, blocks: list, final: tuple) -> Block:
+    """The steps of the batched loop since the last block, as a Block."""
+    p, carried = len(compiled.layout.params), len(final)
+    before = np.asarray(record["before"], dtype=float).reshape(-1, carried)
+    after = np.vstack([before[1:], np.array(final, dtype=float).reshape(1, carried)])
+    return Block(epochs=np.asarray(record["epochs"], dtype=int), offsets=np.concatenate([[0], np.cumsum(sizes)]),
+                 rows=np.concatenate(rows_kept), before=before[:, :p], after=after,
+                 gradients=np.asarray(record["gradients"], dtype=float).reshape(-1, p),
+                 losses=np.asarray(record["losses"], dtype=float), rates=np.asarray(record["rates"], dtype=float),
+                 outputs=_table(blocks, sizes, compiled.layout.width))
 
 
 def _table(blocks, sizes, width: int) -> np.ndarray:
@@ -131,6 +168,7 @@ def _update(compiled, params, grads, state, rate, t):
 
 
 CHUNK = 8192  # steps the generated loop takes between checks of their numbers
+CHUNK_ROWS = 1 << 16  # rows fed between blocks handed to a sink
 
 
 def fused_chunks(n_rows: int, settings, rate_of):
@@ -156,7 +194,7 @@ def fused_chunks(n_rows: int, settings, rate_of):
         yield np.concatenate(pieces), np.concatenate(epochs), rate
 
 
-def _train_fused(compiled, keep_rows: int | None = None) -> Trace:
+def _train_fused(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     """One row per step through the generated loop, CHUNK steps at a time; each chunk's numbers are
     checked at once, and a step that gave a non-finite number or raised is redone by the general
     code, which records it or says where training diverged."""
@@ -200,8 +238,13 @@ def _train_fused(compiled, keep_rows: int | None = None) -> Trace:
                 rates.append(np.full(1, rate))
                 params, state = new[:len(params)], new[len(params):]
                 t, position = t + 1, position + 1
+        if sink is not None:
+            sink.feed(_fused_block(compiled, record, width, params + state, rows_fed, epochs_fed, rates))
+            record, rows_fed, epochs_fed, rates = bytearray(), [], [], []
         if diverged is not None:
             break
+    if sink is not None:
+        return _digested(compiled, sink, diverged)
     table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
     outputs = table[:, carried:]
     kept = outputs if keep_rows is None else outputs[:keep_rows].copy()  # the rest of the record is let go
@@ -209,6 +252,18 @@ def _train_fused(compiled, keep_rows: int | None = None) -> Trace:
                       table=kept, before=_own(table[:, :carried], keep_rows), final=params + state,
                       gradients=_own(outputs[:, layout.gradients], keep_rows),
                       losses=outputs[:, list(layout.loss_index)].sum(axis=1), rates=_joined(rates), diverged=diverged)
+
+
+def _fused_block(compiled, record: bytearray, width: int, final: tuple, rows_fed, epochs_fed, rates) -> Block:
+    """The steps of the generated loop since the last block, as a Block (views of the record, which the
+    loop then leaves for a new one)."""
+    layout, carried, p = compiled.layout, len(final), len(compiled.layout.params)
+    table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
+    outputs = table[:, carried:]
+    after = np.vstack([table[1:, :carried], np.array(final, dtype=float).reshape(1, carried)])
+    return Block(epochs=_joined(epochs_fed).astype(int), offsets=np.arange(len(table) + 1), rows=_joined(rows_fed).astype(int),
+                 before=table[:, :p], after=after, gradients=outputs[:, layout.gradients],
+                 losses=outputs[:, list(layout.loss_index)].sum(axis=1), rates=_joined(rates), outputs=outputs)
 
 
 def _own(columns: np.ndarray, keep_rows: int | None) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
@@ -9,6 +10,7 @@ from markupsafe import Markup
 
 from ..engine.derivation import delta_symbol, local_symbol
 from .derivations import Derivations
+from .digest import digest_trace
 from .numformat import number_format
 from ..model.graph import symbol
 from . import formats
@@ -67,6 +69,11 @@ class Report:
             width = self.width * 11 // 10 if self.fmt.name == "latex" else self.width
             self._matrix = MatrixView(self.worked, self.problem, width)
         return self._matrix
+
+    @cached_property
+    def digest(self):
+        """What the summary and the notes read of the run (see digest.py)."""
+        return digest_trace(self.trace)
 
     # -- small helpers -------------------------------------------------------------------
     def tex(self, name: str) -> Markup:
@@ -402,9 +409,9 @@ class Report:
 
     def diagnostics(self) -> list[dict]:
         """What happened in this run, as facts; the templates say it in words (`kind` picks the note)."""
-        return RunNotes(self.trace, lambda name: Markup(self.fmt.inline_math(self.tex(name))),
+        return RunNotes(self.trace, self.digest, lambda name: Markup(self.fmt.inline_math(self.tex(name))),
                         lambda value: Markup(self.numbers.text(value))).notes()
 
     def improve(self) -> list[dict]:
         """The levers the articles end with that this spec does not already pull; the templates say them."""
-        return improvements(self.trace)
+        return improvements(self.trace, self.digest)
