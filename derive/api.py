@@ -52,7 +52,12 @@ def train(problem: Problem, fmt: str | None = None, derivation: Derivation | Non
     derive.report.digest: the steps it works in full, its first steps, a sample chosen from the
     planned length, and the aggregates of its notes); in exact arithmetic it keeps the outputs of
     the rows fed for the steps worked in full only."""
-    compiled = compile_problem(problem, derivation)
+    return train_compiled(compile_problem(problem, derivation), fmt)
+
+
+def train_compiled(compiled: Compiled, fmt: str | None = None) -> Trace:
+    """Train a compiled problem for an output format (see train)."""
+    problem = compiled.problem
     if fmt not in ("markdown", "latex"):
         return compiled.train()
     planned = problem.planned_steps
