@@ -100,3 +100,30 @@ def test_json_streamed_step_by_step_is_what_json_dumps_writes(learning_rate, epo
     training = dataclasses.replace(problem.training, learning_rate=learning_rate, epochs=epochs)
     trace = dataclasses.replace(problem, training=training).train()
     assert "".join(json_chunks(trace)) == json.dumps(trace_dict(trace), indent=1, allow_nan=False) + "\n"
+
+
+@pytest.mark.parametrize("training", [{"batch_size": 1}, {"batch_size": 2, "shuffle": True, "seed": 4},
+                                      {"batch_size": None, "learning_rate": 0.15}, {"batch_size": 1, "optimizer": "adam"}])
+def test_a_run_digested_as_it_trains_gives_the_report_of_the_whole_trace(training, monkeypatch):
+    # Blocks of 50 steps (and 40 rows), so that epochs and runs of steps cross block boundaries; a
+    # ReLU unit inactive in some steps, a sigmoid saturated in some, and more than 200 steps, so the
+    # summary samples steps and epochs and the notes count steps.
+    from derive import api
+    from derive.engine import training as loops
+
+    monkeypatch.setattr(loops, "CHUNK", 50)
+    monkeypatch.setattr(loops, "CHUNK_ROWS", 40)
+    settings = {"epochs": 400, **training}
+    problem = derive.Problem.build(
+        inputs=["x"], targets=["y"], nodes={"h": "relu(w*x + b)", "g": "sigmoid(u*x)", "yhat": "v*h + c*g",
+                                            "L": "(yhat - y)**2"}, loss="L",
+        params={"w": 0.3, "b": -1.0, "v": 0.5, "u": 9.0, "c": 0.1},
+        data={"x": [1.0, 2.0, 3.0, 4.0, -2.0], "y": [1.0, 2.0, 3.0, 4.0, 0.0]},
+        learning_rate=settings.pop("learning_rate", 0.01), training=settings, report={"carry": "full"})
+    compiled = compile_problem(problem)
+    digested, whole = api.train_compiled(compiled, "markdown"), compiled.train()
+    assert digested.digest is not None and len(digested.losses) < len(whole.steps) == digested.n_steps > 200
+    report = derive.render(digested, "markdown")
+    assert report == derive.render(whole, "markdown")
+    assert "## What to notice" in report
+    assert digested.final == whole.final
