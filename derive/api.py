@@ -69,6 +69,20 @@ def train_compiled(compiled: Compiled, fmt: str | None = None) -> Trace:
     return compiled.train(sink=Digest(compiled, planned, problem.training.epochs, shown))
 
 
+def train_json(problem: Problem, write) -> Trace:
+    """Train and write the run's JSON through `write` as it trains (the text of render(trace,
+    "json")): a run in floating point is not held whole. Returns the Trace, which then holds no steps."""
+    from .report.export import JsonSink, json_chunks
+
+    compiled = compile_problem(problem)
+    if compiled.exact:
+        trace = compiled.train()
+        for chunk in json_chunks(trace):
+            write(chunk)
+        return trace
+    return compiled.train(sink=JsonSink(compiled, write))
+
+
 def carried(trace: Trace) -> Trace:
     """The run as its report carries numbers: a run trained with the machine's numbers whose
     report rounds as shown is trained again, rounding each shown value as it is made."""

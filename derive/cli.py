@@ -139,16 +139,10 @@ def run(args) -> int:
         problem = api.load(args.spec)
         if args.format == "latex" or pdf:
             check_latex_text(problem)
-        trace = api.train(problem, args.format)
-        options = {} if args.format == "json" else {"fragment": args.fragment, "templates": args.templates,
-                                                      "heading_level": args.heading_level}
-        if pdf:
-            build_pdf(api.render(trace, "latex", templates=args.templates), pdf)
-        chunks = api.render_chunks(trace, args.format, **options)
-        if output:
-            output.write_text(chunks)
-        elif not pdf or args.format != "markdown":
-            write_stdout(chunks)
+        if args.format == "json":
+            trace = _run_json(problem, output, pdf, args.templates)
+        else:
+            trace = _run_document(problem, output, pdf, args)
         for finished in (pdf, output):
             if finished:
                 finished.commit()
@@ -157,6 +151,30 @@ def run(args) -> int:
         print(f"derive: training stopped at step {d['step']}: {d['quantity']} became {d['value']}; "
               f"try a smaller learning rate.", file=sys.stderr)
     return 0
+
+
+def _run_json(problem, output, pdf, templates):
+    """The run's JSON streamed to its file (or standard output) as it trains; a PDF from its own run."""
+    if pdf:
+        build_pdf(api.render(api.train(problem, "latex"), "latex", templates=templates), pdf)
+    with output.writer() if output else contextlib.nullcontext(sys.stdout) as handle:
+        trace = api.train_json(problem, handle.write)
+        handle.flush()
+    return trace
+
+
+def _run_document(problem, output, pdf, args):
+    """A report (and its PDF) from one run."""
+    trace = api.train(problem, args.format)
+    options = {"fragment": args.fragment, "templates": args.templates, "heading_level": args.heading_level}
+    if pdf:
+        build_pdf(api.render(trace, "latex", templates=args.templates), pdf)
+    chunks = api.render_chunks(trace, args.format, **options)
+    if output:
+        output.write_text(chunks)
+    elif not pdf or args.format != "markdown":
+        write_stdout(chunks)
+    return trace
 
 
 def check(args) -> int:

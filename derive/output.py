@@ -94,9 +94,13 @@ class OutputFile:
 
     def write_text(self, chunks: Iterable[str]) -> None:
         """Write text chunks to the temporary file (UTF-8)."""
-        with open(self.temporary, "w", encoding="utf-8") as handle:
+        with self.writer() as handle:
             for chunk in chunks:
                 handle.write(chunk)
+
+    def writer(self):
+        """The temporary file open for writing text (UTF-8), for output made piece by piece."""
+        return open(self.temporary, "w", encoding="utf-8")
 
     def write_bytes(self, data: bytes) -> None:
         """Write bytes (an archive) to the temporary file."""

@@ -127,3 +127,27 @@ def test_a_run_digested_as_it_trains_gives_the_report_of_the_whole_trace(trainin
     assert report == derive.render(whole, "markdown")
     assert "## What to notice" in report
     assert digested.final == whole.final
+
+
+@pytest.mark.parametrize("learning_rate,epochs,batch_size", [(0.05, 30, 1), (0.05, 30, 2), (10, 200, 1), (1e300, 1, 1)])
+def test_json_written_as_it_trains_is_what_json_dumps_writes_of_the_whole_trace(learning_rate, epochs, batch_size,
+                                                                                monkeypatch):
+    # Blocks of 7 steps; runs that diverge after some steps and at their first (no steps).
+    import dataclasses
+    import json
+
+    from derive import api
+    from derive.engine import training as loops
+    from derive.report.export import trace_dict
+
+    monkeypatch.setattr(loops, "CHUNK", 7)
+    problem = derive.load(EXAMPLES / "seed_a_linear_regression.toml")
+    training = dataclasses.replace(problem.training, learning_rate=learning_rate, epochs=epochs,
+                                   batch_size=batch_size)
+    problem = dataclasses.replace(problem, training=training)
+    pieces: list[str] = []
+    streamed = api.train_json(problem, pieces.append)
+    whole = problem.train()
+    assert "".join(pieces) == json.dumps(trace_dict(whole), indent=1, allow_nan=False) + "\n"
+    assert streamed.n_steps == len(whole.steps) and streamed.diverged == whole.diverged
+    assert len(streamed.losses) == 0

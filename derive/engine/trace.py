@@ -140,7 +140,7 @@ class Trace:
     def final(self) -> dict:
         """The parameters after the last completed step (the initial ones if none completed)."""
         names = self.layout.params
-        if self.digest is not None:
+        if self.digest is not None and self.digest.final is not None:
             return dict(zip(names, self.digest.final))
         if len(self.updated):
             return dict(zip(names, self.updated[-1].tolist()))

@@ -37,8 +37,9 @@ def train(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     (the steps a report works in full); every other number of every step is kept.
 
     With a `sink` (floating point only), the steps are handed to `sink.feed` in Blocks of at most
-    CHUNK steps as they are taken and not kept: the Trace holds the sink's first steps
-    (`sink.head_block()`) and the finished sink as its digest."""
+    CHUNK steps as they are taken and not kept, and `sink.finish(diverged)` ends the run: the
+    Trace holds the sink's first steps (`sink.head_block()`, or none) and the sink as its digest,
+    whose `n_steps` and `final` it reports."""
     if compiled.exact:
         if sink is not None:
             raise ValueError("a run in exact arithmetic is kept whole; train it without a sink")
@@ -50,7 +51,7 @@ def train(compiled, keep_rows: int | None = None, sink=None) -> Trace:
 
 def _digested(compiled, sink, diverged) -> Trace:
     """The Trace of a run whose steps went to `sink`."""
-    sink.finish()
+    sink.finish(diverged)
     head = sink.head_block()
     if head is None:
         p, carried = len(compiled.layout.params), len(compiled.layout.params) + len(compiled.stepper.initial_state())

@@ -247,7 +247,7 @@ class Digest:
                                              "params": after[a + length - 1].tolist()}
         self.n_epochs += m
 
-    def finish(self) -> Digest:
+    def finish(self, diverged: dict | None = None) -> Digest:
         """Close the last epoch; the digest is then read (see Summary and RunNotes)."""
         if self.pending:
             self._close(self.pending, last=True)
