@@ -131,3 +131,42 @@ def test_one_step_of_the_three_four_one_network_fits_on_two_pages(tmp_path):
     after = next(i for i, text in enumerate(pages) if "The remaining 3 steps" in text)
     last = after - 1 if not pages[after].split("The remaining")[0].strip() else after
     assert last - first + 1 <= 2, f"step 1 runs from page {first + 1} to page {last + 1}"
+
+
+WIDE = """
+[model]
+inputs = ["x1", "x2", "x3", "x4", "x5"]
+targets = ["y"]
+layers = [{ size = 6, activation = "tanh" }, { size = 2, activation = "linear" }]
+init = { kind = "normal", std = 0.5, seed = 3 }
+loss = "L"
+[model.nodes]
+L = "(h2_1 - y)**2 + (h2_2 - y)**2"
+[data]
+x1 = [1, 2, 3]
+x2 = [2, 1, 0]
+x3 = [0, 1, 1]
+x4 = [1, 1, 2]
+x5 = [3, 0, 1]
+y = [1, 0, 1]
+[train]
+learning_rate = 0.05
+batch_size = 3
+[report]
+steps = 1
+"""
+
+
+def test_a_wider_network_with_tanh_and_a_linear_output_elides_and_compiles(tmp_path):
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    trace = loads(WIDE, "wide.toml").train()
+    markdown, latex = derive.render(trace, "markdown"), derive.render(trace, "latex")
+    assert r"\cdots" in latex and r"\tanh'" in latex
+    whole = matrix_rows(markdown, "markdown")
+    assert whole and not [problem for parts in whole if (problem := check_row(parts, "rounded"))]
+    (tmp_path / "doc.tex").write_text(latex)
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]

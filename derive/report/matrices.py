@@ -29,11 +29,15 @@ class Grid:
         return len(self.cells), len(self.cells[0])
 
 
+ROWS_SHOWN = 8  # rows of a matrix shown whole; a taller one shows its first rows, ⋮ and the last
+
+
 def elide(cells: list[list[str]], limit: int) -> Grid:
-    """The cells, with the columns (and rows) beyond `limit` left out for a ⋯ (⋮) before the last."""
+    """The cells, with the columns beyond `limit` (rows beyond ROWS_SHOWN) left out for a ⋯ (⋮)
+    before the last."""
     rows, columns = len(cells), len(cells[0])
     keep_c = list(range(columns)) if columns <= limit else [*range(limit - 2), None, columns - 1]
-    keep_r = list(range(rows)) if rows <= limit else [*range(limit - 2), None, rows - 1]
+    keep_r = list(range(rows)) if rows <= ROWS_SHOWN else [*range(ROWS_SHOWN - 2), None, rows - 1]
     out = []
     for r in keep_r:
         if r is None:
@@ -71,6 +75,8 @@ def shown_width(tex: str, texts: list[str] | None = None) -> int:
 
 
 def _cell_width(cell: str) -> float:
+    if cell.strip() in (r"\cdots", r"\vdots", r"\ddots"):
+        return 2.5
     return 0.8 * visible_length(cell)
 
 
@@ -98,7 +104,7 @@ class MatrixView:
         self.problem = problem
         self.layers = problem.layers
         self.width = width
-        self.limit = max(4, (width - 10) // (2 * (SLOT_WIDTH + 3)))  # columns of a matrix shown whole
+        self.limit = max(4, (width - 10) // (SLOT_WIDTH + 3) // 2)  # columns of a matrix shown whole
         inside = {n for layer in self.layers for n in (*(layer.sums or ()), *layer.outputs)}
         self.outside = [n for n in problem.graph.node_names if n not in inside]
         self.appendix: dict[str, tuple] = {}
@@ -133,7 +139,8 @@ class MatrixView:
 
     def derivative(self, layer) -> str:
         """The activation's derivative as a function: relu', \\sigma'."""
-        return self.activation(layer, "").split(r"\left")[0] + "'"
+        name = re.match(r"\\operatorname\{\w+\}|\\[a-zA-Z]+|[a-zA-Z]+", self.activation(layer, ""))
+        return (name.group() if name else "f") + "'"
 
     # -- cells ---------------------------------------------------------------------------
     def grid(self, cells: list[list[str]]) -> Grid:
