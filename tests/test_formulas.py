@@ -127,3 +127,14 @@ def test_formulas_are_marked_under_the_class_roster(tmp_path, capsys):
     assert status["s2"] == {"formulas.dL/dyhat": "wrong", "formulas.dL/dw1": "follows"}
     book = {row["student"]: row for row in csv.DictReader(grades.open())}
     assert (book["s1"]["correct"], book["s2"]["wrong"], book["s3"]["correct"]) == ("2", "1", "0")
+
+
+def test_the_readme_shows_what_check_prints_for_formulas(tmp_path, capsys):
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    answers = readme.split("```toml\n[formulas]\n", 1)[1].split("```", 1)[0]
+    shown = readme.split("`formulas.dL/dyhat`.", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "answers.toml"
+    path.write_text("[formulas]\n" + answers)
+    main(["check", SEED_A, str(path)])
+    printed = capsys.readouterr().out.splitlines()
+    assert shown.splitlines() == printed[1:-1]
