@@ -305,7 +305,8 @@ class Report:
             "number": counter(row + 1),
             "forward": self.equations(worked.lines_forward(v)),
             "loss": self.equations(worked.lines_loss(v)),
-            "local": self.equations(worked.lines_local(v)),
+            "local": self.equations(worked.lines_local(v, shown=True)),
+            "read_off": [Markup(self.fmt.inline_math(t)) for t in worked.read_off(v)],
             "chain": self.equations(worked.lines_chain(v)),
         } for row, v in zip(step.rows[:1] if many else step.rows, values)]
         frozen = self.problem.training.frozen

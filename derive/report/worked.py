@@ -121,6 +121,8 @@ class Worked:
         self.initial.update({sympy.Symbol(f"{p}'"): problem.initial[p] for p in graph.params})
         # A local partial that is a bare name or number is shown as that name's value is.
         self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
+        columns = {symbol(c) for c in graph.columns}
+        self.bare = {edge for edge, e in derivation.local.items() if e in columns}
         self._given: dict = {}  # by symbol: (always given, the symbol it stands for, its starting value)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
@@ -284,8 +286,17 @@ class Worked:
         return [self.line(f, values, values[s], s) for f, (n, s) in zip(self.forward, self._keys["nodes"])
                 if n in loss]
 
-    def lines_local(self, values) -> list[Line]:
-        return [self.line(f, values, values[s]) for f, (_, s) in zip(self.local, self._keys["local"])]
+    def lines_local(self, values, shown: bool = False) -> list[Line]:
+        """A line for each local partial, in the derivation's edge order; `shown`: only those that
+        are more than an input's value (see read_off)."""
+        return [self.line(f, values, values[s]) for f, (e, s) in zip(self.local, self._keys["local"])
+                if not (shown and e in self.bare)]
+
+    def read_off(self, values) -> list[str]:
+        """The local partials that are an input's value (the input a weight multiplies), each as
+        'partial = input = value', for a sentence rather than a line each."""
+        return [" = ".join(self.line(f, values, values[s]).parts) for f, (e, s) in zip(self.local, self._keys["local"])
+                if e in self.bare]
 
     def lines_chain(self, values) -> list[Line]:
         lines = [self.line(self.delta[n], values, values[s], s)
