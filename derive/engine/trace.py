@@ -153,7 +153,7 @@ class Trace:
 
     def step(self, index: int) -> Step:
         if index >= len(self.losses):
-            raise IndexError(f"step {index + 1}: a long run trained for a report keeps only its first "
+            raise IndexError(f"step {index + 1}: a run trained for a report keeps only its first "
                              f"{len(self.losses)} steps; train without a report to read every step")
         return Step(self, index)
 

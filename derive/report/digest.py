@@ -11,6 +11,7 @@ import sympy
 
 from ..engine.trace import Block, Trace
 from ..model.functions import relu, sigmoid
+from .notes import only_through, outgoing
 
 SUMMARY_STEPS = 100  # steps listed one by one when a run has no more; else a sample of them
 SAMPLE_EDGE = 10     # the first and last steps of the sample
@@ -33,8 +34,8 @@ class StepSet:
             return
         self.count += len(indices)
         breaks = np.flatnonzero(np.diff(indices) != 1)
-        starts = [int(indices[0]), *(indices[breaks + 1] + 0).tolist()]
-        ends = [*(indices[breaks] + 0).tolist(), int(indices[-1])]
+        starts = [int(indices[0]), *indices[breaks + 1].tolist()]
+        ends = [*indices[breaks].tolist(), int(indices[-1])]
         for a, b in zip(starts, ends):
             if self.spans and a == self.spans[-1][1] + 1:
                 self.spans[-1][1] = b
@@ -81,8 +82,6 @@ class Digest:
     their rows' outputs."""
 
     def __init__(self, compiled, planned: int, planned_epochs: int, shown: int):
-        from .notes import only_through, outgoing  # the graph's structure, as the notes word it
-
         problem, layout = compiled.problem, compiled.layout
         self.compiled, self.problem, self.layout = compiled, problem, layout
         self.p, self.shown = len(layout.params), shown
