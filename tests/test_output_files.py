@@ -2,14 +2,15 @@
 the mode a new file gets from the umask, an existing file's mode kept, replaced whole, nothing left behind."""
 from __future__ import annotations
 
+import ctypes
 import os
-import shutil
 import stat
 import subprocess
+import sys
 
 import pytest
 
-from support import EXAMPLES, require
+from support import EXAMPLES, ROOT
 
 from derive import api
 from derive.cli import main
@@ -70,37 +71,46 @@ def test_a_path_under_a_regular_file_is_refused(tmp_path, capsys):
     assert os.listdir(tmp_path) == ["notes.md"] and (tmp_path / "notes.md").read_text() == "kept\n"
 
 
-@pytest.fixture
-def immutable(tmp_path):
-    """Make paths immutable (chattr +i), which stops root too, unlike file permissions; undone after."""
-    require("chattr", shutil.which("chattr") is not None, "apt-get install e2fsprogs")
-    made = []
-
-    def make(path):
-        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
-        require("chattr +i", done.returncode == 0, f"a file system with immutable files ({done.stderr.strip()})")
-        made.append(path)
-        return path
-
-    yield make
-    for path in made:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
 
 
-def test_an_immutable_folder_is_refused_before_any_work(tmp_path, capsys, immutable):
+def without_root_override() -> None:
+    """In the child, before it runs derive: drop root's override of file permissions from its capabilities,
+    so a place without write permission stops it as it stops any other user (on any file system)."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def refused_in_child(argv, *words):
+    """As `refused`, with the CLI in a child process that file permissions stop, root or not."""
+    done = subprocess.run([sys.executable, "-m", "derive", *argv], capture_output=True, text=True, cwd=ROOT,
+                          preexec_fn=without_root_override)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    for word in words:
+        assert word in done.stderr, done.stderr
+    assert "spec.toml" not in done.stderr, "the output path must be checked before any work"
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     folder = tmp_path / "handouts"
-    folder.mkdir()
-    immutable(folder)
-    refused(capsys, ["run", MISSING_SPEC, "--pdf", str(folder / "week3.pdf")], "--pdf",
-            f"cannot write in the folder {folder} (Operation not permitted)")
-    assert os.listdir(folder) == []
+    folder.mkdir(mode=0o555)
+    try:
+        refused_in_child(["run", MISSING_SPEC, "--pdf", str(folder / "week3.pdf")], "--pdf",
+                         f"cannot write in the folder {folder} (Permission denied)")
+        assert os.listdir(folder) == []
+    finally:
+        folder.chmod(0o755)
 
 
-def test_an_immutable_file_is_refused_and_kept(tmp_path, capsys, immutable):
+def test_a_file_that_cannot_be_written_is_refused_and_kept(tmp_path):
     report = tmp_path / "week3.md"
     report.write_text("last week\n")
-    immutable(report)
-    refused(capsys, ["run", MISSING_SPEC, "-o", str(report)], "-o", "is not writable")
+    report.chmod(0o444)
+    refused_in_child(["run", MISSING_SPEC, "-o", str(report)], "-o", "is not writable")
     assert report.read_text() == "last week\n" and os.listdir(tmp_path) == ["week3.md"]
 
 
