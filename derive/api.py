@@ -13,6 +13,10 @@ from .errors import DeriveError, SpecError
 from .model.functions import not_rational
 from .model.problem import Problem
 from .model.spec import load as read_spec
+from .report.digest import Digest
+from .report.document import render_report
+from .report.export import JsonSink, json_chunks
+from .report.formats import FORMATS
 from .report.numformat import number_format
 
 
@@ -58,22 +62,18 @@ def train(problem: Problem, fmt: str | None = None, derivation: Derivation | Non
 def train_compiled(compiled: Compiled, fmt: str | None = None) -> Trace:
     """Train a compiled problem for an output format (see train)."""
     problem = compiled.problem
-    if fmt not in ("markdown", "latex"):
+    if fmt not in FORMATS or FORMATS[fmt].every_step:
         return compiled.train()
     planned = problem.planned_steps
     shown = problem.report.shown_steps(planned)
     if compiled.exact:
         return compiled.train(shown)
-    from .report.digest import Digest
-
     return compiled.train(sink=Digest(compiled, planned, problem.training.epochs, shown))
 
 
 def train_json(problem: Problem, write) -> Trace:
     """Train and write the run's JSON through `write` as it trains (the text of render(trace,
     "json")): a run in floating point is not held whole. Returns the Trace, which then holds no steps."""
-    from .report.export import JsonSink, json_chunks
-
     compiled = compile_problem(problem)
     if compiled.exact:
         trace = compiled.train()
@@ -96,18 +96,11 @@ def carried(trace: Trace) -> Trace:
 def render_chunks(trace: Trace, fmt: str = "markdown", **options) -> Iterator[str]:
     """The document for a trace, in pieces, so that long reports stream to their file."""
     if fmt == "json":
-        from .report.export import json_chunks
-
         yield from json_chunks(trace)
-        return
-    from .report.formats import FORMATS
-
-    if fmt in FORMATS:
-        from .report.document import render_report
-
+    elif fmt in FORMATS:
         yield from render_report(carried(trace), fmt, **options)
-        return
-    raise DeriveError(f"{fmt!r} is not a format; use {', '.join(FORMATS)} or json.")
+    else:
+        raise DeriveError(f"{fmt!r} is not a format; use {', '.join(FORMATS)} or json.")
 
 
 def render(trace: Trace, fmt: str = "markdown", **options) -> str:

@@ -12,7 +12,7 @@ from . import __version__, api
 from .errors import DeriveError, DeriveWarning, SpecError
 from .output import open_outputs, write_stdout
 from .report.formats import FORMATS as DOCUMENT_FORMATS
-from .report.escape import check_latex_text
+from .report.formats import LATEX
 from .report.pdf import build_pdf
 
 FORMATS = (*DOCUMENT_FORMATS, "json")
@@ -131,14 +131,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"derive: warning: {message}", file=sys.stderr)
 
 
+def check_text(problem, fmt: str | None, pdf) -> None:
+    """Before any work: refuse text that the chosen format (and LaTeX, for a PDF) cannot print."""
+    for chosen in (DOCUMENT_FORMATS.get(fmt), LATEX if pdf else None):
+        if chosen is not None and chosen.check is not None:
+            chosen.check(problem)
+
+
 def run(args) -> int:
     if args.templates and not Path(args.templates).is_dir():
         raise SpecError(f"--templates: {args.templates} is not a folder; give the folder that holds markdown/ or latex/.")
     with contextlib.ExitStack() as stack:
         output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
         problem = api.load(args.spec)
-        if args.format == "latex" or pdf:
-            check_latex_text(problem)
+        check_text(problem, args.format, pdf)
         if args.format == "json":
             trace = _run_json(problem, output, pdf, args.templates)
         else:
@@ -218,8 +224,7 @@ def exercise(args) -> int:
             stack, ("-o", args.output), ("--pdf", args.pdf), ("--answers-template", args.answers_template),
             ("--key", args.key), ("--key-pdf", args.key_pdf))
         problem = api.load(args.spec)
-        if args.format == "latex" or pdf or key_pdf:
-            check_latex_text(problem)
+        check_text(problem, args.format, pdf or key_pdf)
         sheet = worksheet_for(args.spec, problem)
         if pdf:
             build_pdf("".join(sheet.render("latex")), pdf)
@@ -248,8 +253,7 @@ def variants(args) -> int:
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out}: is not a folder; give a folder (it is created if missing).")
     problem = api.load(args.spec)
-    if args.pdf:
-        check_latex_text(problem)
+    check_text(problem, None, args.pdf)
     rows = make_class(args.spec, read_roster(args.roster), out, args.jobs, args.pdf)
     print(f"derive: {len(rows)} student{'s' if len(rows) != 1 else ''} written to {out} (key: {out / 'key.csv'})", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import html
-from .escape import escape_latex, escape_markdown
+from .escape import check_latex_text, escape_latex, escape_markdown
 
 
 def layout(rendered: str) -> str:
@@ -47,6 +47,9 @@ class Format:
     inline: Callable[[str], str] | None = None  # TeX to inline math, where delimiters are not enough
     table_width: int | None = None  # characters of a table row on the page; None: tables are not split
     fragment_width: int | None = None  # the line width inside a host document (--fragment), where narrower
+    every_step: bool = False  # its document shows every step (HTML's step explorer); else the run keeps what it shows
+    # Refuses, before any work, a problem whose text the format cannot print: (problem) -> None.
+    check: Callable | None = None
 
     @property
     def folder(self) -> str:
@@ -130,7 +133,7 @@ MARKDOWN = Format(
 LATEX = Format(
     name="latex", suffix="tex", escape=escape_latex, math=("$", "$"), numbers_in_math=True, width=70,
     # A plain article's text is 345pt wide against this document's 470pt.
-    fragment_width=50, table_width=84, filters={"decimal": latex_decimal},
+    fragment_width=50, table_width=84, filters={"decimal": latex_decimal}, check=check_latex_text,
     code=lambda text: rf"\texttt{{{escape_latex(text)}}}",
     jinja={"block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
            "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}"})
@@ -139,7 +142,7 @@ HTML = Format(
     name="html", suffix="html", escape=html.escape_html, math=("", ""), numbers_in_math=False, width=110,
     code=lambda text: f"<code>{html.escape_html(text)}</code>",
     filters={"math": html.math_filter, "display_math": html.display_filter},
-    layout=html.layout, fill=html.fill, extend=html.extend, inline=html.math_filter)
+    layout=html.layout, fill=html.fill, extend=html.extend, inline=html.math_filter, every_step=True)
 
 FORMATS: dict[str, Format] = {f.name: f for f in (MARKDOWN, LATEX, HTML)}
 
