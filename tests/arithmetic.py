@@ -440,3 +440,66 @@ def _check_value(computed, printed: str, mode: str, literal) -> str | None:
         target = Reader(printed, lambda t: Interval.point(mpf(str(number_value(t))))).parse().lo
         ok = abs(computed.lo - target) <= mpf("1e-40") * max(1, abs(target))
     return None if ok else f"the left side is [{computed.lo}, {computed.hi}]"
+
+
+ELLIPSES = (r"\cdots", r"\vdots", r"\ddots")
+_BMATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.S)
+
+
+def shortened(parts: list[str]) -> bool:
+    """Whether a row's numbers leave matrix entries out (⋯, ⋮)."""
+    return len(parts) >= 3 and any(e in p for p in parts[-2:] for e in ELLIPSES)
+
+
+def _grid(body: str) -> list[list[str]]:
+    return [[c.strip() for c in row.split("&")] for row in body.split(r"\\")]
+
+
+def _places(shown: list[str], whole: int, mark: str) -> list[int | None]:
+    """Where each shown row (column) sits in the whole matrix: those before the mark are the first
+    ones, those after it the last ones; the mark itself sits nowhere."""
+    if mark not in shown:
+        return list(range(len(shown))) if len(shown) == whole else [None] * len(shown)
+    cut = shown.index(mark)
+    after = len(shown) - cut - 1
+    return [*range(cut), None, *range(whole - after, whole)]
+
+
+def check_shortened(parts: list[str], full: list[str], mode: str) -> str | None:
+    """A row that leaves entries out, against the same row with every entry: the whole row must
+    check (check_row), and every entry the short row shows must be the whole row's entry in the same
+    place, the first columns before ⋯ and the last after it (rows likewise around ⋮)."""
+    short_matrices = [_grid(b) for p in parts[-2:] for b in _BMATRIX.findall(p)]
+    full_matrices = [_grid(b) for p in full[-2:] for b in _BMATRIX.findall(p)]
+    if len(short_matrices) != len(full_matrices):
+        return f"{parts[0]}: {len(short_matrices)} matrices shortened, {len(full_matrices)} in full"
+    for k, (short, whole) in enumerate(zip(short_matrices, full_matrices), start=1):
+        rows = _places([row[0] for row in short], len(whole), r"\vdots")
+        columns = _places(short[0], len(whole[0]), r"\cdots")
+        if None in rows and r"\vdots" not in [row[0] for row in short] or \
+                None in columns and r"\cdots" not in short[0]:
+            return f"{parts[0]}: matrix {k} has another shape in full"
+        for i, row in zip(rows, short):
+            for j, cell in zip(columns, row):
+                if i is not None and j is not None and whole[i][j] != cell:
+                    return f"{parts[0]}: matrix {k} shows {cell} where in full it is {whole[i][j]}"
+    problem = check_row(full, mode)
+    return None if problem is None else f"{parts[0]} in full: {problem}"
+
+
+def check_shortened_rows(rows: list[list[str]], mode: str) -> tuple[int, list[str]]:
+    """Every row that leaves entries out, checked against the first later row with the same left
+    side and form and every entry (see check_shortened): (how many were checked, the failures)."""
+    checked, failures = 0, []
+    for i, parts in enumerate(rows):
+        if not shortened(parts):
+            continue
+        full = next((r for r in rows[i + 1:] if r[:-2] == parts[:-2] and len(r) == len(parts)
+                     and not shortened(r)), None)
+        if full is None:
+            failures.append(f"{parts[0]}: no row gives it with every entry")
+            continue
+        checked += 1
+        if (problem := check_shortened(parts, full, mode)) is not None:
+            failures.append(problem)
+    return checked, failures

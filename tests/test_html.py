@@ -204,12 +204,12 @@ def test_problem_states_how_numbers_are_rounded_and_defines_the_rules_symbols(tm
     text = problem_text(page(tmp_path, "seed_a_with_adam").read_text())
     assert ("Every computed number is rounded half up to 4 decimal places (4 significant figures below 0.1) when "
             "it is made and used as printed from then on, so each line checks by hand from the numbers on it") in text
-    # Adam's rule (PyTorch's defaults 0.9, 0.999, 1e-8) over batches of 2 rows: each symbol is said once.
+    # Adam's rule (PyTorch's defaults 0.9, 0.999, 10^-8, as MathML) over batches of 2 rows: each symbol is said once.
     for definition in ("θ stands for each trained parameter", "η is the learning rate",
                        "L¯ is the loss of a step's batch, the mean of its rows' losses",
                        "β1 is the decay rate of the first moment (0.9)",
                        "β2 is the decay rate of the second moment (0.999)",
-                       "ϵ is a small constant that keeps the division finite (1e-8)",
+                       "ϵ is a small constant that keeps the division finite (10−8)",
                        "t is the step number, counted from 1", "mt is the running mean of the gradient (first moment)"):
         assert definition in text, definition
 

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from arithmetic import check_row, equation_rows, matrix_cells
+from arithmetic import check_row, check_shortened, check_shortened_rows, equation_rows, matrix_cells, shortened
 from support import EXAMPLES, require
 
 import derive
@@ -170,3 +170,62 @@ def test_a_wider_network_with_tanh_and_a_linear_output_elides_and_compiles(tmp_p
     assert result.returncode == 0, result.stdout[-2000:]
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_every_line_with_an_ellipsis_is_given_in_full_and_checks(fmt):
+    """W(1) is 6x5, wider than a line shows: each line leaving entries out is given again with every
+    entry, the whole line checks, and each entry shown is the whole line's entry in that place."""
+    document = derive.render(loads(WIDE, "wide.toml").train(), fmt)
+    rows = equation_rows(document, fmt)
+    checked, failures = check_shortened_rows(rows, "rounded")
+    assert not failures, failures[:3]
+    # Forward, the three rows' dL/dW(1) and dL/dW(2)... at least Z(1), H(2) and the three row gradients.
+    assert checked >= 5
+    forward = next(r for r in rows if r[0] == "Z^{(1)}" and not shortened(r))
+    # By hand, Z(1) row 1, column 1: the whole first row of W(1) times x = (1, 2, 0, 1, 3), two of
+    # whose weights the shortened line leaves out: 0.894314 + 2(0.218255) + 0(0.048249) - 0.931746
+    # + 3(-0.138694) + 0 = -0.017004.
+    w = matrix_cells(re.findall(r"\\begin\{bmatrix\}.*?\\end\{bmatrix\}", forward[-2])[0])
+    assert w[0] == ["0.894314", "0.218255", "0.048249", "-0.931746", "-0.138694"]
+    assert matrix_cells(forward[-1])[0][0] == "-0.01700"
+    short = next(r for r in rows if r[0] == "Z^{(1)}" and shortened(r))
+    # A shown entry that differs from the whole matrix's, or a whole line that does not check, is caught.
+    assert "shows" in check_shortened([*short[:-1], short[-1].replace("-0.01700", "-0.01800", 1)], forward, "rounded")
+    wrong = [*forward[:-1], forward[-1].replace("-0.01700", "-0.01800", 1)]
+    assert "in full" in check_shortened([*short[:-1], short[-1].replace("-0.01700", "-0.01800", 1)], wrong, "rounded")
+
+
+BIG_BATCH = LAYERS.replace("batch_size = 2", 'batch_size = "all"').replace("steps = 1", "steps = 1\nrows_shown = 2")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_a_batch_larger_than_rows_shown_shows_that_many_columns_and_a_count(fmt):
+    """All 4 rows in one step, 2 shown: the matrices have 2 columns, the text counts the other 2, the
+    mean names its count; every line checks."""
+    spec = loads(BIG_BATCH, "layers.toml")
+    document = derive.render(spec.train(), fmt)
+    assert "first 2 rows, in order" in document and "2 more rows, worked alike" in document
+    rows = equation_rows(document, fmt)
+    forward = next(r for r in rows if r[0] == "Z^{(1)}")
+    cells = matrix_cells(forward[-1])
+    # By hand, rows 1 and 2 of the data: 0.812173*1 - 0.305878*2 - 0.264086*3 = -0.591841 and
+    # 0.812173*3 - 0.305878*1 - 0.264086*(-1) = 2.394727.
+    assert [len(r) for r in cells] == [2] * 4 and cells[0] == ["-0.5918", "2.3947"]
+    assert r"\text{ (2 more rows)}" in document and "Gradients** of the first 2 rows" in document.replace(
+        r"\textbf{Gradients} of", "Gradients** of")
+    failures = [problem for parts in rows if (problem := check_row(parts, "rounded"))]
+    assert not failures, failures[:3]
+
+
+def test_loss_lines_put_a_target_of_0_or_1_in_first_and_indicators_print_0_or_1(documents):
+    """Row 1 has y = 1 and h = 0.5768: L = -log(0.5768) = 0.5503 (ln 0.5768 = -0.55026) and
+    dL/dh = -1/0.5768 = -1.7337; row 2 has y = 0 and h = 0.5875: L = -log(1 - 0.5875) = 0.8855."""
+    rows = equation_rows(documents["markdown"], "markdown")
+    loss = {r[0]: r[1:] for r in rows if r[0].startswith("L_{(") or r[0].startswith(r"\frac{\partial L_{(")}
+    assert loss["L_{(1)}"] == [r"- \log{\left(0.5768 \right)}", "0.5503"]
+    assert loss[r"\frac{\partial L_{(1)}}{\partial h^{(2)}_{1}}"] == [r"- \frac{1}{0.5768}", "-1.7337"]
+    assert loss["L_{(2)}"] == [r"- \log{\left(1 - 0.5875 \right)}", "0.8855"]
+    relu = next(r for r in rows if r[0].startswith(r"\operatorname{relu}'"))
+    # z(1) of rows 1 and 2 (forward pass above): -0.5918, 2.3947; 0.07028, -1.0905; 0.5898, 2.0771; 0.02064, 0.7959.
+    assert matrix_cells(relu[-1]) == [["0", "1"], ["1", "0"], ["1", "1"], ["1", "1"]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arithmetic import check_row, equation_rows, numeric
+from arithmetic import check_row, check_shortened_rows, equation_rows, numeric
 from support import EXAMPLES, ROOT, assert_matches_golden, require
 
 import derive
@@ -32,8 +32,9 @@ def mode_of(problem) -> str:
 
 def assert_every_line_true(problem, document: str, fmt: str) -> int:
     """Every substituted line of the document checks (see arithmetic.check_row); returns how many did."""
-    checked, failures = 0, []
-    for parts in equation_rows(document, fmt):
+    rows = equation_rows(document, fmt)
+    checked, failures = check_shortened_rows(rows, mode_of(problem))  # the rows with ⋯, against their whole
+    for parts in rows:
         problem_found = check_row(parts, mode_of(problem))
         if problem_found:
             failures.append(problem_found)
@@ -476,3 +477,11 @@ def test_update_rule_of_single_rows_uses_the_specs_loss_name(tmp_path):
     # One row per step: the update follows the row's loss E itself; mu is the spec's, so the momentum is rho.
     assert r"\frac{\partial E}{\partial \theta}" in rule and r"\bar" not in rule
     assert r"\rho" in rule and r"\mu" not in rule
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_adams_epsilon_is_written_as_a_power_of_ten(fmt):
+    """PyTorch's default eps = 1e-8 is 10^{-8} where the rule states it and in every substituted line."""
+    document = derive.render(derive.load(EXAMPLES / "seed_a_with_adam.toml").train(), fmt)
+    assert r"keeps the division finite ($10^{-8}$)" in document
+    assert document.count(r"} + 10^{-8}}") >= 6 and r"1 \times 10^{-8}" not in document and "1e-8" not in document

@@ -67,7 +67,7 @@ class Report:
         if self._matrix is None and self.problem.form == "matrix":
             # LaTeX sets the matrix lines a size smaller than the text (see matrix_step.tex.j2).
             width = self.width * 11 // 10 if self.fmt.name == "latex" else self.width
-            self._matrix = MatrixView(self.worked, self.problem, width)
+            self._matrix = MatrixView(self.worked, self.problem, width, self.trace.compiled.derivation)
         return self._matrix
 
     @cached_property
@@ -161,7 +161,8 @@ class Report:
             "frozen": [self.tex(p) for p in settings.frozen],
             "loss": [self.tex(n) for n in graph.loss],
             "rule": self.equations([Line((f.lhs, f.form)) for f in worked.updates.generic]),
-            "symbols": [{"tex": Markup(tex), "meaning": words} for tex, words in worked.definitions()],
+            "symbols": [{"tex": Markup(tex), "meaning": words, "value": value and Markup(value)}
+                        for tex, words, value in worked.definitions()],
             "eta": Markup(worked.symbols["eta"]), "theta": Markup(worked.symbols["theta"]),
             "rounding": self.rounding(),
         }
@@ -282,6 +283,8 @@ class Report:
                 self.worked.recorder = None
             small = self.problem.n_rows <= FULL_TABLE_ROWS
             shape = (len(step.rows), tuple(step.rows) if small else ())
+            if context["matrix"] is not None:  # the rows' targets decide the form of their loss lines
+                shape += (context["matrix"]["targets"],)
             layout = layouts.get(shape)
             if layout is None:
                 layout = self.fmt.layout("".join(template.generate(step=context, statement=statement)))
@@ -328,35 +331,31 @@ class Report:
         }
 
     def matrix_step(self, step, previous_state, values: list[dict], many: bool) -> dict:
-        """A step's lines as matrices: a column for each row worked in full."""
+        """A step's lines as matrices: a column for each row worked in full (the first rows_shown
+        rows of a larger batch), and the lines shortened with ⋯ again with every entry."""
         view, worked = self.matrix, self.worked
-        rows = step.rows[:1] if many else step.rows
-        values = values[:len(rows)]
+        view.start_step()
+        rows = step.rows[:len(values)]
         tags = [worked.slot(str(r + 1)) for r in rows] if len(rows) > 1 else [None]
-        per_row = []
-        last = set(self.problem.layers[-1].outputs)
-        for tag, v in zip(tags, values):
-            lines = worked.lines_loss(v)
-            lines += [worked.line(f, v, v[s]) for f, ((n, _), s) in zip(worked.local, worked._keys["local"])
-                      if n in view.outside]
-            lines += [worked.line(worked.delta[n], v, v[s], s) for n, s in reversed(worked._keys["deltas"])
-                      if n in worked.delta and (n in view.outside or n in last)]
-            # The formulas are the problem's; each row shows its numbers.
-            per_row += [view.tagged(Line((line.parts[0], *line.parts[2:])) if len(line.parts) > 3 else line, tag)
-                        for line in lines]
+        per_row = [line for tag, v in zip(tags, values) for line in view.row_lines(v, tag)]
+        gradient_rows = min(MEAN_TERMS, len(rows))
+        forward, backward = self.equations(view.forward(values)), self.equations(view.backward(values))
+        gradients = self.equations(view.gradients(values[:gradient_rows], tags[:gradient_rows]))
+        mean = None
+        if len(step.rows) > 1 and not many:
+            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values)])
         rule, frozen = worked.updates.rule, self.problem.training.frozen
         update = None
         if len(rule.assignments) == 1 and not rule.state and not frozen:
             results = {p: step.updated[p] for p in self.problem.graph.params}
             update = self.equations(view.update(step, results))
-        mean = None
-        if len(step.rows) > 1 and not many:
-            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values)])
-        return {"forward": self.equations(view.forward(values)), "loss": self.equations(per_row),
-                "backward": self.equations(view.backward(values)),
-                "gradients": self.equations(view.gradients(values, tags)),
+        return {"forward": forward, "loss": self.equations(per_row), "backward": backward, "gradients": gradients,
                 "check": self.equations(view.cross_check(values[0])), "check_row": tags[0],
-                "mean": mean, "updated": update, "columns": len(rows) > 1}
+                "mean": mean, "updated": update, "columns": len(rows) > 1,
+                "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")) if many else None,
+                "gradient_rows": gradient_rows if many else None,
+                "in_full": self.equations(view.in_full) if view.in_full else None,
+                "targets": view.targets_key(values)}
 
     def step_graph(self, step, values: dict) -> dict:
         """The graph figure with a step's numbers: each node's value and dL/dnode (the batch's first

@@ -12,17 +12,22 @@ import sympy
 
 from ..engine.derivation import delta_symbol, local_symbol
 from ..model.graph import symbol
-from .worked import SLOT_WIDTH, Line, _grad_symbol, visible_length
+from .worked import SLOT_WIDTH, Line, _formula, _grad_symbol, visible_length
 
 ACTIVATION_WORDS = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "identity"}
 
 
 @dataclass(frozen=True)
 class Grid:
-    """A matrix of LaTeX cells and its name; `whole` is False where rows or columns were elided."""
+    """A matrix of LaTeX cells as shown (with ⋯ and ⋮ where columns or rows were left out) and
+    `full`, all its cells, where some were left out."""
 
     cells: tuple[tuple[str, ...], ...]
-    whole: bool = True
+    full: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def whole(self) -> bool:
+        return self.full is None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -44,14 +49,17 @@ def elide(cells: list[list[str]], limit: int) -> Grid:
             out.append(tuple(r"\ddots" if c is None else r"\vdots" for c in keep_c))
         else:
             out.append(tuple(r"\cdots" if c is None else cells[r][c] for c in keep_c))
-    return Grid(tuple(out), whole=len(keep_r) == rows and len(keep_c) == columns)
+    whole = len(keep_r) == rows and len(keep_c) == columns
+    return Grid(tuple(out), None if whole else tuple(tuple(row) for row in cells))
 
 
-def bmatrix(grid: Grid) -> str:
-    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in grid.cells) + r" \end{bmatrix}"
+def bmatrix(grid: Grid, full: bool = False) -> str:
+    cells = grid.full if full and grid.full is not None else grid.cells
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
 
 
 _BETWEEN = re.compile(r"(?<=\\end\{bmatrix\}) (?=[+-] |\\odot )")
+_BETWEEN_ANY = re.compile(r"(?<=\\end\{bmatrix\}) (?=[+-] |\\odot |\\begin\{bmatrix\})")
 _MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.S)
 
 
@@ -99,15 +107,18 @@ def _narrow_fractions(tex: str) -> str:
 class MatrixView:
     """The matrix lines of a layer spec's steps; `worked` supplies the numbers' formats and slots."""
 
-    def __init__(self, worked, problem, width: int):
+    def __init__(self, worked, problem, width: int, derivation=None):
         self.worked = worked
         self.problem = problem
+        self.derivation = derivation
+        self._row_formulas: dict[tuple, list] = {}
         self.layers = problem.layers
         self.width = width
         self.limit = max(4, (width - 10) // (SLOT_WIDTH + 3) // 2)  # columns of a matrix shown whole
         inside = {n for layer in self.layers for n in (*(layer.sums or ()), *layer.outputs)}
         self.outside = [n for n in problem.graph.node_names if n not in inside]
-        self.appendix: dict[str, tuple] = {}
+        self.shortened: dict[str, str] = {}  # a matrix shown with ⋯ or ⋮: its bmatrix with every entry
+        self.in_full: list[Line] = []  # the lines made so far that show such a matrix, with every entry
 
     # -- names ---------------------------------------------------------------------------
     @staticmethod
@@ -146,14 +157,40 @@ class MatrixView:
     def grid(self, cells: list[list[str]]) -> Grid:
         return elide(cells, self.limit)
 
+    def m(self, grid: Grid) -> str:
+        """The bmatrix of a grid; one with entries left out is remembered with all of them."""
+        shown = bmatrix(grid)
+        if not grid.whole:
+            self.shortened[shown] = bmatrix(grid, full=True)
+        return shown
+
     def given(self, value, symbol_) -> str:
         return self.worked.slot(self.worked.substituted(value, symbol_))
 
     def result(self, value, symbol_) -> str:
         return self.worked.number(value, symbol_)
 
+    def indicator(self, value, symbol_=None) -> str:
+        """An entry of an indicator, 0 or 1 exactly as a teacher writes it."""
+        return self.worked.slot("1" if value == 1 else "0")
+
     def line(self, lhs: str, form: str, numbers: str | None, result: str) -> Line:
-        """lhs = form = numbers = result, continued on further rows where it is wider than the page."""
+        """lhs = form = numbers = result, continued on further rows where it is wider than the page.
+        Where a matrix on it has entries left out, the line with every entry joins `in_full`."""
+        whole = [self.whole(p) for p in (numbers, result)]
+        if whole != [numbers, result]:
+            self.in_full.append(self.fitted(lhs, form, *whole, every=True))
+        return self.fitted(lhs, form, numbers, result)
+
+    def whole(self, part: str | None) -> str | None:
+        """A part with each of its shortened matrices written with every entry."""
+        if part is None:
+            return None
+        for shown, full in self.shortened.items():
+            part = part.replace(shown, full)
+        return part
+
+    def fitted(self, lhs: str, form: str, numbers: str | None, result: str, every: bool = False) -> Line:
         parts = [p for p in (form, numbers, result) if p]
         if self.shown(" = ".join((lhs, *parts))) + 8 <= self.width:
             return Line((lhs, *parts))
@@ -165,16 +202,18 @@ class MatrixView:
             else:
                 current.append(part)
         rows.append(" = ".join(current))
-        return Line((lhs, r" \\ &= ".join(self.wrap(row) for row in rows)))
+        return Line((lhs, r" \\ &= ".join(self.wrap(row, every) for row in rows)))
 
     def shown(self, tex: str) -> int:
         return shown_width(tex, self.worked.recorder)
 
-    def wrap(self, part: str) -> str:
-        """A part wider than the page continued on further rows between its matrices."""
+    def wrap(self, part: str, every: bool = False) -> str:
+        """A part wider than the page continued on further rows between its matrices (`every`: also
+        between two matrices multiplied, as a line with every entry may need)."""
         if self.shown(part) + 4 <= self.width:
             return part
-        cuts = [m.start() for m in _BETWEEN.finditer(part)
+        between = _BETWEEN_ANY if every else _BETWEEN
+        cuts = [m.start() for m in between.finditer(part)
                 if part.count(r"\left", 0, m.start()) == part.count(r"\right", 0, m.start())]
         pieces = [part[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(part)])]
         rows, current = [], pieces[0]
@@ -203,14 +242,14 @@ class MatrixView:
                     for r in range(m)] for j in range(len(first))])
             form = f"{self.weight(k)} {self.source(k, m)} + {self.bias(k)}"
             lines.append(self.line(self.sums(layer, m), form,
-                                   f"{bmatrix(w)} {bmatrix(a)} + {bmatrix(b)}", bmatrix(z)))
+                                   f"{self.m(w)} {self.m(a)} + {self.m(b)}", self.m(z)))
             if layer.sums:
                 zs = self.grid([[self.given(values[r][symbol(first[j])], symbol(first[j]))
                         for r in range(m)] for j in range(len(first))])
                 h = self.grid([[self.result(values[r][symbol(layer.outputs[j])], symbol(layer.outputs[j]))
                         for r in range(m)] for j in range(len(layer.outputs))])
                 lines.append(self.line(self.vector("h", k, m), self.activation(layer, self.vector("z", k, m)),
-                                       self.activation(layer, bmatrix(zs)), bmatrix(h)))
+                                       self.activation(layer, self.m(zs)), self.m(h)))
         return lines
 
     def backward(self, values: list[dict]) -> list[Line]:
@@ -232,30 +271,70 @@ class MatrixView:
                 dh = self.grid([[self.result(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
                         for r in range(m)] for j in range(len(outs))])
                 lines.append(self.line(upstream, f"{{{self.weight(k + 1)}}}^{{\\top}} {self.vector('delta', k + 1, m)}",
-                                       f"{bmatrix(wt)} {bmatrix(dn)}", bmatrix(dh)))
+                                       f"{self.m(wt)} {self.m(dn)}", self.m(dh)))
                 dh = self.grid([[self.given(values[r][delta_symbol(outs[j])], delta_symbol(outs[j]))
                         for r in range(m)] for j in range(len(outs))])
             if not layer.sums:
                 continue
             sums = layer.sums
             local = [self.worked.local_formula(outs[j], sums[j]) for j in range(len(outs))]
-            fv = self.grid([[self.result(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
+            indicator = r"\mathbf{1}" in (local[0].form or "")  # its entries are 0 or 1, read off the sums
+            entry = self.indicator if indicator else self.result
+            fv = self.grid([[entry(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
                     for r in range(m)] for j in range(len(outs))])
             z = self.vector("z", k, m)
             prime = f"{self.derivative(layer)}\\left({z}\\right)"
-            if r"\mathbf{1}" in (local[0].form or ""):  # an indicator: its entries are read off the sums
+            if indicator:
                 rule = local[0].form.replace(self.worked.tex(sums[0]), z)
-                lines.append(self.line(prime, rule, None, bmatrix(fv)))
+                lines.append(self.line(prime, rule, None, self.m(fv)))
             else:
                 fp = self.grid([[self.worked.fill(local[j], values[r]) for r in range(m)] for j in range(len(outs))])
-                lines.append(self.line(prime, None, bmatrix(fp) if local[0].template is not None else None,
-                                       bmatrix(fv)))
-            fv_given = self.grid([[self.given(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
+                lines.append(self.line(prime, None, self.m(fp) if local[0].template is not None else None,
+                                       self.m(fv)))
+            entry = self.indicator if indicator else self.given
+            fv_given = self.grid([[entry(values[r][local_symbol(outs[j], sums[j])], local_symbol(outs[j], sums[j]))
                     for r in range(m)] for j in range(len(outs))])
             d = self.grid([[self.result(values[r][delta_symbol(sums[j])], delta_symbol(sums[j]))
                     for r in range(m)] for j in range(len(outs))])
             lines.append(self.line(self.vector("delta", k, m), rf"{upstream} \odot {prime}",
-                                   rf"{bmatrix(dh)} \odot {bmatrix(fv_given)}", bmatrix(d)))
+                                   rf"{self.m(dh)} \odot {self.m(fv_given)}", self.m(d)))
+        return lines
+
+    def start_step(self) -> None:
+        self.shortened, self.in_full = {}, []
+
+    def targets_key(self, values: list[dict]) -> tuple:
+        """The rows' targets that are 0 or 1: they decide the form of the rows' loss lines."""
+        targets = [symbol(t) for t in self.problem.graph.targets]
+        return tuple(tuple(v[t] if v[t] in (0, 1) else None for t in targets) for v in values)
+
+    def row_lines(self, values: dict, tag: str | None) -> list[Line]:
+        """A row's loss, the local partials outside the layers and the deltas into the last layer, as
+        numbers only (the formulas are the problem's), with a target of 0 or 1 put into the formula
+        first, as a teacher does: -log(0.5768) for y = 1, not -1 × log(0.5768) - (1 - 1) × log(…)."""
+        worked, graph = self.worked, self.problem.graph
+        key = self.targets_key([values])[0]
+        formulas = self._row_formulas.get(key)
+        if formulas is None:
+            known = {symbol(t): int(v) for t, v in zip(graph.targets, key) if v is not None}
+            formulas = []
+            for (name, expr), (_, s) in zip(graph.nodes, worked._keys["nodes"]):
+                if name in graph.loss:
+                    expr = self.problem.display.get(name, expr)
+                    formulas.append((_formula(worked.tex(name), expr.subs(known), worked.names), s, s))
+            for (node, parent), s in worked._keys["local"]:
+                if node in self.outside:
+                    expr = sympy.factor_terms(self.derivation.local[(node, parent)].subs(known))
+                    formulas.append((_formula(worked.names[s], expr, worked.names), s, None))
+            last = set(self.layers[-1].outputs)
+            for n, s in reversed(worked._keys["deltas"]):
+                if n in worked.delta and (n in self.outside or n in last):
+                    formulas.append((worked.delta[n], s, s))
+            self._row_formulas[key] = formulas
+        lines = []
+        for formula, value, quantity in formulas:
+            line = worked.line(formula, values, values[value], quantity)
+            lines.append(self.tagged(Line((line.parts[0], *line.parts[2:])) if len(line.parts) > 3 else line, tag))
         return lines
 
     def upstream(self, layer, m: int) -> str:
@@ -281,7 +360,7 @@ class MatrixView:
                 a_name = self.vector("x", 0, 1) if k == 1 else self.vector("h", k - 1, 1)
                 tag = rf"_{{({row})}}" if len(rows) > 1 else ""
                 lines.append(self.line(lhs, rf"{delta}{tag} \, {{{a_name}{tag}}}^{{\top}}",
-                                       f"{bmatrix(d)} {bmatrix(a)}", bmatrix(g)))
+                                       f"{self.m(d)} {self.m(a)}", self.m(g)))
         return lines
 
     def gradient_name(self, of: str, row=None, loss: str | None = None) -> str:
@@ -297,12 +376,12 @@ class MatrixView:
         for layer in self.layers:
             k = layer.number
             for name, names in ((self.weight(k), layer.weights), (self.bias(k), [[b] for b in layer.biases])):
-                terms = [bmatrix(self.grid([[self.given(v[_grad_symbol(p)], _grad_symbol(p)) for p in row]
+                terms = [self.m(self.grid([[self.given(v[_grad_symbol(p)], _grad_symbol(p)) for p in row]
                                             for row in names])) for v in values]
                 mean = self.grid([[self.result(step.gradients[names[j][i]], _grad_symbol(names[j][i]))
                         for i in range(len(names[0]))] for j in range(len(names))])
                 lines.append(self.line(self.gradient_name(name, loss=self.worked.step_loss_tex), None,
-                                       " + ".join(rf"\frac{{1}}{{{count}}} {t}" for t in terms), bmatrix(mean)))
+                                       " + ".join(rf"\frac{{1}}{{{count}}} {t}" for t in terms), self.m(mean)))
         return lines
 
     def update(self, step, results: dict) -> list[Line]:
@@ -319,7 +398,7 @@ class MatrixView:
                 new = self.grid([[self.result(results[names[j][i]], sympy.Symbol(f"{names[j][i]}'"))
                         for i in range(len(names[0]))] for j in range(len(names))])
                 lhs = f"{{{name}}}'"
-                lines.append(self.line(lhs, None, rf"{bmatrix(old)} - {rate} {bmatrix(grad)}", bmatrix(new)))
+                lines.append(self.line(lhs, None, rf"{self.m(old)} - {rate} {self.m(grad)}", self.m(new)))
         return lines
 
     def cross_check(self, values: dict) -> list[Line]:

@@ -100,7 +100,9 @@ class NumberFormat:
         if self.exact and isinstance(value, sympy.Rational):
             return _fraction(value)
         mantissa, exponent = _given_float(value) if type(value) is float else _given_parts(value)
-        return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
+        if exponent is None:
+            return mantissa
+        return rf"10^{{{exponent}}}" if mantissa == "1" else rf"{mantissa} \times 10^{{{exponent}}}"
 
     def describe(self) -> str:
         """The rounding rule in words, e.g. '4 decimal places (4 significant figures below 0.1)'."""

@@ -151,36 +151,35 @@ class Worked:
                 formats[s] = fmt
         return formats
 
-    def definitions(self) -> list[tuple[str, str]]:
-        """(LaTeX, words) for every symbol the report writes that the spec does not name, in the
-        order the problem statement meets them: the update rule's, then the notations of the formulas."""
+    def definitions(self) -> list[tuple[str, str, str | None]]:
+        """(LaTeX, words, value's LaTeX or None) for every symbol the report writes that the spec does
+        not name, in the order the problem statement meets them: the update rule's, then the notations
+        of the formulas."""
         rule = self.updates.rule
         used = ["theta", "eta", *(r for r in ("batch", "total") if r in self.symbols.glyphs),
                 *rule.state, *(t for t, _ in rule.assignments if t == "u"), *rule.hyper,
                 *(["t"] if any(T in e.free_symbols for _, e in rule.assignments) else [])]
         out = []
         for role in used:
-            meaning = self.symbols.meanings[role]
+            meaning, value = self.symbols.meanings[role], None
             if role in rule.hyper:
-                meaning += f" ({self.number_format.given_text(rule.hyper[role])})"
-                out.append((self.symbols[role], meaning))
+                value = self.number_format.given_latex(rule.hyper[role])
             elif role in rule.state:
                 meaning += f", {self.number_format.given_text(rule.initial.get(role, 0))} before the first step"
-                out.append((f"{self.updates.glyph(role)}_{{{self.symbols['t']}}}", meaning))
-            else:
-                out.append((self.symbols[role], meaning))
+            glyph = f"{self.updates.glyph(role)}_{{{self.symbols['t']}}}" if role in rule.state else self.symbols[role]
+            out.append((glyph, meaning, value))
         for target, _ in rule.assignments:
             if target.endswith("hat"):
                 moment = "first" if target == "mhat" else "second"
                 out.append((f"{self.updates.glyph(target)}_{{{self.symbols['t']}}}",
-                            f"is the {moment} moment corrected for its start at 0"))
+                            f"is the {moment} moment corrected for its start at 0", None))
         text = " ".join(f.form or "" for f in (*self.forward, *self.local))
         if r"\log" in text:
-            out.append((r"\log", "is the natural logarithm, ln"))
+            out.append((r"\log", "is the natural logarithm, ln", None))
         if r"\mathbf{1}" in text:
-            out.append((r"\mathbf{1}\left[\cdot\right]", "is 1 when the condition holds and 0 otherwise"))
+            out.append((r"\mathbf{1}\left[\cdot\right]", "is 1 when the condition holds and 0 otherwise", None))
         if r"\sigma" in text:
-            out.append((r"\sigma(u)", "is the sigmoid function, 1/(1 + exp(-u))"))
+            out.append((r"\sigma(u)", "is the sigmoid function, 1/(1 + exp(-u))", None))
         return out
 
     @staticmethod
