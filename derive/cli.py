@@ -8,6 +8,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+import jinja2
+
 from . import __version__, api
 from .errors import DeriveError, DeriveWarning, SpecError
 from .output import open_outputs, write_stdout
@@ -145,10 +147,15 @@ def run(args) -> int:
         output, pdf = open_outputs(stack, ("-o", args.output), ("--pdf", args.pdf))
         problem = api.load(args.spec)
         check_text(problem, args.format, pdf)
-        if args.format == "json":
-            trace = _run_json(problem, output, pdf, args.templates)
-        else:
-            trace = _run_document(problem, output, pdf, args)
+        try:
+            if args.format == "json":
+                trace = _run_json(problem, output, pdf, args.templates)
+            else:
+                trace = _run_document(problem, output, pdf, args)
+        except Exception as exc:
+            if args.templates and (error := template_error(exc, args.templates)) is not None:
+                raise error from None
+            raise
         for finished in (pdf, output):
             if finished:
                 finished.commit()
@@ -157,6 +164,23 @@ def run(args) -> int:
         print(f"derive: training stopped at step {d['step']}: {d['quantity']} became {d['value']}; "
               f"try a smaller learning rate.", file=sys.stderr)
     return 0
+
+
+def template_error(exc: Exception, templates: str) -> SpecError | None:
+    """A failure inside a template of the user's folder (--templates) as one line naming its file and
+    line; None for a failure anywhere else."""
+    folder = Path(templates).resolve()
+    places = [(exc.filename, exc.lineno)] if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename else []
+    places += [(frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(exc.__traceback__)]
+    inside = [(name, line) for name, line in places if Path(name).resolve().is_relative_to(folder)]
+    if not inside:
+        return None
+    name, line = inside[-1]
+    reason = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+    hint = " (computed values are placeholders: print them, test only the step's counters and shape)" \
+        if isinstance(exc, TypeError) else ""
+    return SpecError(f"{name}, line {line}: {reason}{hint}; fix the line, or remove the file to use the shipped "
+                     f"template.", "--templates")
 
 
 def _run_json(problem, output, pdf, templates):

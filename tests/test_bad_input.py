@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from support import EXAMPLES, hang_guard, require
+from support import EXAMPLES, ROOT, hang_guard, require
 
 import derive
 from derive.cli import main
@@ -309,3 +309,26 @@ def test_json_never_holds_bare_infinity(tmp_path, capsys):
     trace = json.loads(captured.out, parse_constant=refuse)
     assert trace["steps"][0]["values"]["big"] == ["inf", "inf"]
     assert trace["steps"][0]["loss"] == pytest.approx(((-0.116 - 2) ** 2 + (-0.418 + 14) ** 2) / 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("line,reason", [
+    ("{% if step.loss > 1 %}big{% endif %}", "'>' not supported between instances of 'Markup' and 'int' (computed "
+                                             "values are placeholders"),
+    ("{{ nope }}", "'nope' is undefined"),
+    ("{% if %}", "Expected an expression, got 'end of statement block'"),
+], ids=["computed-value-tested", "unknown-name", "syntax-error"])
+def test_a_failing_user_template_is_one_line_naming_its_file_and_line(tmp_path, capsys, line, reason):
+    shipped = (ROOT / "derive" / "report" / "templates" / "markdown" / "step.md.j2").read_text()
+    (tmp_path / "mine" / "markdown").mkdir(parents=True)
+    template = tmp_path / "mine" / "markdown" / "step.md.j2"
+    template.write_text(shipped + line + "\n")
+    (tmp_path / "report.md").write_text("last week\n")
+    argv = ["run", str(EXAMPLES / "seed_a_linear_regression.toml"), "--templates", str(tmp_path / "mine"),
+            "-o", str(tmp_path / "report.md")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    number = shipped.count("\n") + 1
+    assert err.startswith(f"derive: --templates: {template}, line {number}: {reason}"), err
+    assert (tmp_path / "report.md").read_text() == "last week\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "mine", "report.md"]
