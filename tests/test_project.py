@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,14 @@ def test_tests_import_helpers_from_a_plain_module_and_time_nothing(path):
     used = {f"{node.value.id}.{node.attr}" for node in ast.walk(ast.parse(path.read_text()))
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     assert not (used | names) & clocks, "speed is measured in benchmarks/, never asserted in tests"
+
+
+def test_readme_lists_every_template_a_user_may_replace():
+    """The README's --templates row names every shipped block of the report (the worksheet is the
+    exercise command's, which takes no --templates), and nothing that is not shipped."""
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `--templates DIR`"))
+    listed = set(re.findall(r"`(\w+)`", row.split("file by file:")[1].split("`DIR/notes.j2`")[0]))
+    templates = PACKAGE / "report" / "templates"
+    shipped = {path.name.split(".")[0] for path in templates.glob("*/*.j2")} - {"worksheet"}
+    assert listed == shipped, (sorted(shipped - listed), sorted(listed - shipped))
+    assert (templates / "notes.j2").is_file()
