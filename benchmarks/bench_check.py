@@ -1,32 +1,22 @@
 """Marking: `derive check` of one answer at step 1 of a 100,000-row full-batch spec, against
-`derive run --format json` of the same one-step spec, each in a fresh process, best of three."""
+`derive run --format json` of the same one-step spec, each in a fresh process, best of interleaved repetitions."""
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 import bench_memory
-from common import verdict
+from common import command, interleaved, verdict
 
 N = 100_000
 # Seed A's model on a CSV, as the memory benchmark has it, one full-batch step.
 SPEC = bench_memory.MODEL + '[data]\ncsv = "rows.csv"\n[train]\nlearning_rate = 0.01\nbatch_size = "all"\n'
 
 
-def timed(arguments: list[str]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "derive", *arguments], capture_output=True, text=True)
-        best = min(best, time.perf_counter() - start)
-        if result.returncode not in (0, 1):
-            raise SystemExit(result.stderr)
-    return best
+REPEATS = 5
 
 
 def main() -> bool:
@@ -40,11 +30,11 @@ def main() -> bool:
         spec.write_text(SPEC)
         answers = folder / "answers.toml"
         answers.write_text("[[steps]]\nstep = 1\nloss = 0.5\n")
-        run = timed(["run", str(spec), "--format", "json", "-o", str(folder / "run.json")])
-        check = timed(["check", str(spec), str(answers)])
+        run, check = interleaved([command(["run", str(spec), "--format", "json", "-o", str(folder / "run.json")]),
+                                  command(["check", str(spec), str(answers)], (0, 1))], REPEATS)
     ratio = check / run
     print(f"check: derive check of one answer at step 1 on {N:,} rows {check:.2f} s; "
-          f"derive run --format json of that one step {run:.2f} s")
+          f"derive run --format json of that one step {run:.2f} s; best of {REPEATS} interleaved")
     ok = ratio <= 2
     print(verdict("check", ratio, "<= 2x", ok))
     return ok

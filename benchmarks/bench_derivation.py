@@ -1,15 +1,18 @@
 """Derivation: loading (derive + compile) a 2-16-16-1 sigmoid network of explicit nodes, against
-differentiating the expanded loss of a 2-8-8-1 one; and how load time grows from 2-16-16-1 to 2-32-32-1."""
+differentiating the expanded loss of a 2-8-8-1 one; and how load time grows from 2-16-16-1 to 2-32-32-1.
+Each side is the best of interleaved repetitions."""
 from __future__ import annotations
 
 import sys
 
 import sympy
 
-from common import best_of, load, network_spec, verdict
+from common import interleaved, load, network_spec, verdict
 
 import derive
 from derive.model.graph import symbol
+
+REPEATS = 4
 
 
 def expanded_differentiation(spec: dict) -> None:
@@ -25,12 +28,12 @@ def expanded_differentiation(spec: dict) -> None:
 
 def main() -> bool:
     small, medium, large = network_spec([2, 8, 8, 1]), network_spec([2, 16, 16, 1]), network_spec([2, 32, 32, 1])
-    anchor = best_of(lambda: expanded_differentiation(small), 1)
-    ours = best_of(lambda: load(medium), 2)
-    bigger = best_of(lambda: load(large), 2)
+    anchor, ours, bigger = interleaved([lambda: expanded_differentiation(small), lambda: load(medium),
+                                        lambda: load(large)], REPEATS)
     n16 = len(medium["params"])
     print(f"derivation: expanded-loss diff of 2-8-8-1 {anchor:.2f} s; load of 2-16-16-1 ({n16} parameters) "
-          f"{ours:.2f} s; load of 2-32-32-1 ({len(large['params'])} parameters) {bigger:.2f} s")
+          f"{ours:.2f} s; load of 2-32-32-1 ({len(large['params'])} parameters) {bigger:.2f} s; "
+          f"best of {REPEATS} interleaved")
     ratio, growth = ours / anchor, bigger / ours
     print(verdict("derivation", ratio, "<= 0.5x", ratio <= 0.5))
     print(verdict("growth", growth, "<= 4.5x", growth <= 4.5))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from common import best_of, seed_a_problem, verdict
+from common import interleaved, seed_a_problem, verdict
 
 import derive
 
@@ -19,8 +19,7 @@ def main() -> bool:
     trace = problem.train()
     run = dataclasses.replace(trace, compiled=dataclasses.replace(trace.compiled, problem=shown))
     sizes = {fmt: len(derive.render(run, fmt).encode()) for fmt in ("markdown", "html")}
-    markdown = best_of(lambda: derive.render(run, "markdown"))
-    html = best_of(lambda: derive.render(run, "html"))
+    markdown, html = interleaved([lambda: derive.render(run, "markdown"), lambda: derive.render(run, "html")], 3)
     ratio = html / markdown
     print(f"html: {N}-step page in {html * 1e3:.0f} ms, Markdown report {markdown * 1e3:.0f} ms; "
           f"page {sizes['html'] / 1e6:.2f} MB ({sizes['html'] / N / 1e3:.1f} kB a step), "

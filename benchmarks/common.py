@@ -1,6 +1,8 @@
-"""Shared helpers for the benchmarks: best-of timing and seed A's model at any size."""
+"""Shared helpers for the benchmarks: best-of interleaved timing and seed A's model at any size."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -9,14 +11,26 @@ import derive
 from derive.api import compile_problem
 
 
-def best_of(function, repeats: int = 3) -> float:
-    """The fastest of `repeats` runs, in seconds."""
-    times = []
+def interleaved(functions, repeats: int = 5) -> list[float]:
+    """The fastest of `repeats` runs of each function, in seconds, taken in turns (one run of each,
+    then again), so that every side meets the same load on a shared machine."""
+    times = [[] for _ in functions]
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for function, kept in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            kept.append(time.perf_counter() - start)
+    return [min(kept) for kept in times]
+
+
+def command(arguments: list[str], codes: tuple[int, ...] = (0,)):
+    """A function running `derive ARGUMENTS` in a fresh process, stopping the benchmark with its
+    error when the exit code is not one of `codes`."""
+    def run() -> None:
+        result = subprocess.run([sys.executable, "-m", "derive", *arguments], capture_output=True, text=True)
+        if result.returncode not in codes:
+            raise SystemExit(result.stderr)
+    return run
 
 
 def seed_a_data(n: int, seed: int = 0) -> dict:
