@@ -112,12 +112,21 @@ def kernel_assignments(derivation: Derivation):
         at = max([index[edge[0]], *(index[s.name] for s in expr.free_symbols if s.name in index)])
         groups[at].append((f"l{i}", expr.xreplace(rename)))
     chain = [(f"D{i}", derivation.delta[name].xreplace(rename)) for i, name in reversed(list(enumerate(graph.node_names)))]
-    chain += [(f"g{i}", derivation.gradient[name].xreplace(rename)) for i, name in enumerate(graph.params)]
+    ones = {rename[local_symbol(*edge)] for edge in derivation.edges if derivation.local[edge] == 1}
+    chain += [(f"g{i}", _times_one(derivation.gradient[name].xreplace(rename), ones))
+              for i, name in enumerate(graph.params)]
 
     n = len(graph.nodes)
     results = ([f"v{i}" for i in range(n)] + [f"l{i}" for i in range(len(derivation.edges))]
                + [f"D{i}" for i in range(n)] + [f"g{i}" for i in range(len(graph.params))])
     return params, columns, [(g, True) for g in groups] + [(chain, False)], results
+
+
+def _times_one(expr: sympy.Expr, ones: set) -> sympy.Expr:
+    """A gradient that is a delta times a local partial equal to 1 (a bias's) is the delta itself:
+    the same number in any arithmetic, without a multiplication per row."""
+    kept = [factor for factor in expr.args if factor not in ones] if expr.is_Mul else ()
+    return kept[0] if len(expr.args) == 2 and len(kept) == 1 else expr
 
 
 def compile_replay(kernel: Kernel, exact: bool = False):
