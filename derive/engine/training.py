@@ -11,7 +11,8 @@ import sympy
 from ..errors import SpecError
 from ..model.draws import stream
 from .codegen import EXACT_DIGITS, ExactGrowth, digits
-from .trace import Block, Trace
+from .records import batched_block, digested, fused_block, fused_trace, joined, make_trace, row_table
+from .trace import Trace
 
 
 def epoch_orders(n_rows: int, settings):
@@ -49,35 +50,6 @@ def train(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     return _train_batched(compiled, keep_rows, sink)
 
 
-def _digested(compiled, sink, diverged) -> Trace:
-    """The Trace of a run whose steps went to `sink`."""
-    sink.finish(diverged)
-    head = sink.head_block()
-    if head is None:
-        p, carried = len(compiled.layout.params), len(compiled.layout.params) + len(compiled.stepper.initial_state())
-        head = Block(np.zeros(0, int), np.zeros(1, int), np.zeros(0, int), np.zeros((0, p)), np.zeros((0, carried)),
-                     np.zeros((0, p)), np.zeros(0), np.zeros(0), np.zeros((0, compiled.layout.width)))
-    return Trace.from_block(compiled, head, diverged, sink)
-
-
-def make_trace(compiled, *, epochs, rows, offsets, table, before, final, gradients, losses, rates,
-               diverged=None, dtype=float) -> Trace:
-    """The Trace of a run from what every loop records: for each step its epoch, rows (offsets
-    into them), the parameters and optimiser state before it, its gradients, loss and rate; and
-    the parameters and state after the last step, which with the next step's `before` give each
-    step's updated parameters and state."""
-    p = len(compiled.layout.params)
-    carried = len(final)
-    before = np.asarray(before, dtype=dtype).reshape(-1, carried)
-    n = len(before)
-    after = np.vstack([before[1:], np.array(final, dtype=dtype).reshape(1, carried)])[:n]
-    return Trace(layout=compiled.layout, compiled=compiled, epochs=np.asarray(epochs, dtype=int),
-                 offsets=np.asarray(offsets, dtype=int), rows=np.asarray(rows, dtype=int), table=table,
-                 params=before[:, :p], gradients=np.asarray(gradients, dtype=dtype).reshape(n, p),
-                 updated=after[:, :p], state=after[:, p:], losses=np.asarray(losses, dtype=dtype),
-                 rates=np.asarray(rates, dtype=dtype), diverged=diverged)
-
-
 def _train_batched(compiled, keep_rows: int | None = None, sink=None) -> Trace:
     """Several rows per step in floating point: the row's step runs on NumPy arrays of the
     batch's columns (vectorised over rows); the batch loss and gradient are their means."""
@@ -94,11 +66,13 @@ def _train_batched(compiled, keep_rows: int | None = None, sink=None) -> Trace:
         values = tuple(c[index] for c in columns)
         with np.errstate(all="ignore"):
             out = compiled.batch_row(params, values)
-            loss = float(np.mean(sum(out[i] for i in loss_index)))
+            parts = [out[i] for i in loss_index]
+            # A sum from 0 makes -0.0 0.0; adding 0.0 to the mean of one part does the same.
+            loss = float(np.mean(parts[0])) + 0.0 if len(parts) == 1 else float(np.mean(sum(parts)))
             grads = tuple(float(np.mean(g)) for g in out[grad_slice])
         # Any infinite or NaN number in the rows reaches the mean of the loss or of a gradient.
         if not (math.isfinite(loss) and all(math.isfinite(g) for g in grads)):
-            table = _table([out], [len(rows)], layout.width)
+            table = row_table([out], [len(rows)], layout.width)
             fed = [[float(c[r]) for c in columns] for r in rows]
             diverged = _locate(compiled, params, fed, t, [tuple(r) for r in table.tolist()], list(rows))
             break
@@ -116,41 +90,17 @@ def _train_batched(compiled, keep_rows: int | None = None, sink=None) -> Trace:
             record[key].append(value)
         params, state = result[:len(params)], result[len(params):]
         if sink is not None and (len(sizes) >= CHUNK or sum(sizes) >= CHUNK_ROWS):
-            sink.feed(_block(compiled, record, rows_kept, sizes, blocks, params + state))
+            sink.feed(batched_block(compiled, record, rows_kept, sizes, blocks, params + state))
             blocks, kept_sizes, rows_kept, sizes = [], [], [], []
             record = {k: [] for k in record}
     if sink is not None:
         if sizes:
-            sink.feed(_block(compiled, record, rows_kept, sizes, blocks, params + state))
-        return _digested(compiled, sink, diverged)
+            sink.feed(batched_block(compiled, record, rows_kept, sizes, blocks, params + state))
+        return digested(compiled, sink, diverged)
     return make_trace(compiled, offsets=np.concatenate([[0], np.cumsum(sizes, dtype=int)]),
-                      rows=np.concatenate(rows_kept) if rows_kept else (),
-                      table=functools.partial(_table, blocks, kept_sizes, layout.width), final=params + state,
+                      rows=joined(rows_kept) if len(rows_kept) != 1 else rows_kept[0],
+                      table=functools.partial(row_table, blocks, kept_sizes, layout.width), final=params + state,
                       diverged=diverged, **record)
-
-
-def _block(compiled, record: dict, rows_kept: list, sizes: list, blocks: list, final: tuple) -> Block:
-    """The steps of the batched loop since the last block, as a Block."""
-    p, carried = len(compiled.layout.params), len(final)
-    before = np.asarray(record["before"], dtype=float).reshape(-1, carried)
-    after = np.vstack([before[1:], np.array(final, dtype=float).reshape(1, carried)])
-    return Block(epochs=np.asarray(record["epochs"], dtype=int), offsets=np.concatenate([[0], np.cumsum(sizes)]),
-                 rows=np.concatenate(rows_kept), before=before[:, :p], after=after,
-                 gradients=np.asarray(record["gradients"], dtype=float).reshape(-1, p),
-                 losses=np.asarray(record["losses"], dtype=float), rates=np.asarray(record["rates"], dtype=float),
-                 outputs=_table(blocks, sizes, compiled.layout.width))
-
-
-def _table(blocks, sizes, width: int) -> np.ndarray:
-    """The rows' values as one table, from each step's quantities (arrays, or numbers that are
-    the same in every row)."""
-    table = np.empty((sum(sizes), width), order="F")  # column by column: contiguous writes
-    start = 0
-    for quantities, m in zip(blocks, sizes):
-        for j, column in enumerate(quantities):
-            table[start:start + m, j] = column
-        start += m
-    return table
 
 
 def _update(compiled, params, grads, state, rate, t):
@@ -240,36 +190,13 @@ def _train_fused(compiled, keep_rows: int | None = None, sink=None) -> Trace:
                 params, state = new[:len(params)], new[len(params):]
                 t, position = t + 1, position + 1
         if sink is not None:
-            sink.feed(_fused_block(compiled, record, width, params + state, rows_fed, epochs_fed, rates))
+            sink.feed(fused_block(compiled, record, width, params + state, rows_fed, epochs_fed, rates))
             record, rows_fed, epochs_fed, rates = bytearray(), [], [], []
         if diverged is not None:
             break
     if sink is not None:
-        return _digested(compiled, sink, diverged)
-    table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
-    outputs = table[:, carried:]
-    kept = outputs if keep_rows is None else outputs[:keep_rows].copy()  # the rest of the record is let go
-    return make_trace(compiled, epochs=_joined(epochs_fed), rows=_joined(rows_fed), offsets=np.arange(len(table) + 1),
-                      table=kept, before=_own(table[:, :carried], keep_rows), final=params + state,
-                      gradients=_own(outputs[:, layout.gradients], keep_rows),
-                      losses=outputs[:, list(layout.loss_index)].sum(axis=1), rates=_joined(rates), diverged=diverged)
-
-
-def _fused_block(compiled, record: bytearray, width: int, final: tuple, rows_fed, epochs_fed, rates) -> Block:
-    """The steps of the generated loop since the last block, as a Block (views of the record, which the
-    loop then leaves for a new one)."""
-    layout, carried, p = compiled.layout, len(final), len(compiled.layout.params)
-    table = np.frombuffer(record, dtype="<f8").reshape(-1, width)
-    outputs = table[:, carried:]
-    after = np.vstack([table[1:, :carried], np.array(final, dtype=float).reshape(1, carried)])
-    return Block(epochs=_joined(epochs_fed).astype(int), offsets=np.arange(len(table) + 1), rows=_joined(rows_fed).astype(int),
-                 before=table[:, :p], after=after, gradients=outputs[:, layout.gradients],
-                 losses=outputs[:, list(layout.loss_index)].sum(axis=1), rates=_joined(rates), outputs=outputs)
-
-
-def _own(columns: np.ndarray, keep_rows: int | None) -> np.ndarray:
-    """Columns of the fused loop's record: a view of it when it is all kept, else a copy of their own."""
-    return columns if keep_rows is None else columns.copy()
+        return digested(compiled, sink, diverged)
+    return fused_trace(compiled, record, width, params + state, rows_fed, epochs_fed, rates, keep_rows, diverged)
 
 
 def _first_bad_step(block: np.ndarray, carried: int, after: tuple, raised: bool) -> int:
@@ -283,10 +210,6 @@ def _first_bad_step(block: np.ndarray, carried: int, after: tuple, raised: bool)
     if not all(math.isfinite(v) for v in after):
         return done - 1
     return done
-
-
-def _joined(parts: list) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _general_step(compiled, params, state, batch_rows, rate, t, indices=None):
