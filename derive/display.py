@@ -67,12 +67,12 @@ def step_bundle(step: Step, include=None, exclude=None) -> dict:
     for mime, fmt in (("text/markdown", formats.MARKDOWN), ("text/html", formats.HTML)):
         report = Report(trace, fmt)
         env = fmt.environment()
-        ((layout, texts),) = report.step_layouts(env, [index], report.statement())
+        ((layout, texts),) = report.stepview.layouts(env, [index], report.statement())
         text = fmt.fill(layout, texts)
         out[mime] = f'<div class="derive">{text}</div>' if fmt is formats.HTML else text
     report = Report(trace, formats.LATEX)
     previous = trace.steps[index - 1].state if index else None
-    context = report.step_context(step, previous, [])
+    context = report.stepview.context(step, previous, [])
     blocks = [b for row in context["per_row"] for b in (row["forward"], row["loss"], row["local"], row["chain"])]
     blocks += [context["mean"]] + [u["lines"] for u in context["updates"]]
     out["text/latex"] = _latex(blocks)

@@ -8,7 +8,6 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from ..engine.derivation import delta_symbol, local_symbol
 from .derivations import Derivations
 from .digest import digest_trace
 from .numformat import number_format
@@ -20,13 +19,10 @@ from ..model.names import latex_name
 from .names import mermaid_name
 from .notes import RunNotes, improvements
 from .matrices import MatrixView
-from .pagelayout import Counter, column_chunks, wrap_sum
+from .pagelayout import column_chunks, wrap_sum
+from .stepview import FULL_TABLE_ROWS, StepView, row_number
 from .summary import Summary
 from .worked import Line, Worked
-
-FULL_TABLE_ROWS = 20
-MEAN_TERMS = 3  # terms of a mean written out before the count of the others
-
 
 HEADINGS = ("section", "subsection", "subsubsection", "paragraph")
 
@@ -57,8 +53,10 @@ class Report:
         self.worked = Worked(trace.compiled)
         self.numbers = number_format(self.problem.report)
         self.width = fmt.width
+        # A number in a table cell or a sentence (see Format.number): computed, or as given.
+        self._cell = fmt.number(self.numbers.latex, self.numbers.text)
+        self._given_cell = fmt.number(self.numbers.given_latex, self.numbers.given_text)
         self._cells: dict[int, list[Markup]] = {}
-        self._figure: dict | None = None
         self._matrix: MatrixView | None = None
 
     @property
@@ -71,6 +69,11 @@ class Report:
         return self._matrix
 
     @cached_property
+    def stepview(self) -> StepView:
+        """The steps worked in full (see stepview.py)."""
+        return StepView(self)
+
+    @cached_property
     def digest(self):
         """What the summary and the notes read of the run (see digest.py)."""
         return digest_trace(self.trace)
@@ -79,10 +82,12 @@ class Report:
     def tex(self, name: str) -> Markup:
         return Markup(self.worked.names.get(symbol(name)) or latex_name(name, self.problem.report.names))
 
-    def num(self, value, slotted: bool = False) -> Markup:
-        """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown (a token when slotted)."""
-        text = self.fmt.number(self.numbers.latex(value), self.numbers.text(value))
-        return Markup(self.worked.slot(text) if slotted else text)
+    def num(self, value, slotted: bool = False, source: tuple | None = None) -> Markup:
+        """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown (a token when
+        slotted, read from `source` for later steps: see plan.py)."""
+        text = self._cell(value)
+        return Markup(self.worked.slot(text, source, self._cell) if slotted else text)
+
 
     def equations(self, lines: list[Line]) -> Markup:
         """Aligned rows 'lhs &= a = b = c', long ones broken after each '='."""
@@ -112,7 +117,7 @@ class Report:
             "graph": self.graph(),
             "matrices": None if self.matrix is None else self.matrix_notation(derivations is not None),
             "derivations": derivations,
-            "steps": self.steps(env, shown, statement),
+            "steps": self.stepview.steps(env, shown, statement),
             "shown": shown,
             "n_steps": n_steps,
             "summary": Summary(self).summary(),
@@ -208,9 +213,10 @@ class Report:
             # Long data: the statement shows its first rows, a step the rows it feeds.
             indices = sorted(current)[:limit] if current else indices[:limit]
         if slotted and self.problem.n_rows > limit:
-            slot = self.worked.slot
-            return [{"number": Markup(slot(str(i + 1))), "current": True,
-                     "cells": [Markup(slot(c)) for c in self.cells(i)]} for i in indices]
+            slot, cell = self.worked.slot, self._given_cell
+            return [{"number": Markup(slot(str(i + 1), ("sorted", j), row_number)), "current": True,
+                     "cells": [Markup(slot(c, ("sorted_data", j, k), cell)) for k, c in enumerate(self.cells(i))]}
+                    for j, i in enumerate(indices)]
         return [{"number": i + 1, "current": i in current, "cells": self.cells(i)} for i in indices]
 
     def cells(self, index: int) -> list[Markup]:
@@ -219,10 +225,10 @@ class Report:
             self._cells[index] = [self.given(self.problem.data[c].item(index)) for c in self.problem.graph.columns]
         return self._cells[index]
 
-    def given(self, value, slotted: bool = False) -> Markup:
+    def given(self, value, slotted: bool = False, source: tuple | None = None) -> Markup:
         """A number from the spec (data, a starting value, a setting) as it was given, not rounded."""
-        text = self.fmt.number(self.numbers.given_latex(value), self.numbers.given_text(value))
-        return Markup(self.worked.slot(text) if slotted else text)
+        text = self._given_cell(value)
+        return Markup(self.worked.slot(text, source, self._given_cell) if slotted else text)
 
     def graph(self) -> dict:
         """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""
@@ -255,157 +261,9 @@ class Report:
         return {"nodes": nodes, "edges": [(key[a], key[b]) for a, b in edges],
                 "hidden_params": len(graph.params) - len(drawn)}
 
-    def steps(self, env: jinja2.Environment, shown: int, statement: dict) -> Iterator[Markup]:
-        """The steps shown in full, each rendered as the document asks for it."""
-        for layout, texts in self.step_layouts(env, range(shown), statement):
-            yield Markup(self.fmt.fill(layout, texts))
-
-    def step_layouts(self, env: jinja2.Environment, indices, statement: dict) -> Iterator[tuple[str, list[str]]]:
-        """(layout, numbers) of each step of `indices` (0-based, ascending).
-
-        The step template is rendered once for each shape of step (rows in the batch, rows marked
-        in the data table) with numbered tokens in place of every number; each step then fills
-        that layout with its own numbers by string formatting. A template that compares the
-        step's number, epoch or rows (see Counter) is rendered again for every step."""
-        template = env.get_template(self.fmt.template("step"))
-        layouts: dict[tuple, str] = {}
-        previous_index, previous_state = -1, None
-        for index in indices:
-            step = self.trace.steps[index]
-            if previous_index != index - 1:
-                previous_state = self.trace.steps[index - 1].state if index else None
-            texts: list[str] = []
-            compared: list[bool] = []
-            self.worked.recorder = texts
-            try:
-                context = self.step_context(step, previous_state, compared)
-            finally:
-                self.worked.recorder = None
-            small = self.problem.n_rows <= FULL_TABLE_ROWS
-            shape = (len(step.rows), tuple(step.rows) if small else ())
-            if context["matrix"] is not None:  # the rows' targets decide the form of their loss lines
-                shape += (context["matrix"]["targets"],)
-            layout = layouts.get(shape)
-            if layout is None:
-                layout = self.fmt.layout("".join(template.generate(step=context, statement=statement)))
-                if not compared:
-                    layouts[shape] = layout
-            yield layout, texts
-            previous_index, previous_state = index, step.state
-
-    def step_context(self, step, previous_state, compared: list[bool]) -> dict:
-        """What the step template shows of one step; every number in it is a token (see steps)."""
-        worked, slot = self.worked, self.worked.slot
-
-        def counter(value: int) -> Counter:
-            return Counter(slot(str(value)), value, compared)
-
-        trace, limit = self.trace, self.problem.report.rows_shown
-        many = len(step.rows) > limit  # one row worked in full, `limit` rows tabulated, the mean abridged
-        table = trace.block(step.step - 1)[:limit if many else len(step.rows)].tolist()
-        values = [worked.outputs_values(step.params, row, outputs) for row, outputs in zip(step.rows, table)]
-        rows = [{
-            "number": counter(row + 1),
-            "forward": self.equations(worked.lines_forward(v)),
-            "loss": self.equations(worked.lines_loss(v)),
-            "local": self.equations(worked.lines_local(v, shown=True)),
-            "read_off": [Markup(self.fmt.inline_math(t)) for t in worked.read_off(v)],
-            "chain": self.equations(worked.lines_chain(v)),
-        } for row, v in zip(step.rows[:1] if many else step.rows, values)]
-        frozen = self.problem.training.frozen
-        first = [worked.row_terms(v) for v in values[:MEAN_TERMS]] if many else None
-        return {
-            "number": counter(step.step), "epoch": counter(step.epoch),
-            "rows": [counter(r + 1) for r in step.rows[:limit]],
-            "n_rows": len(step.rows),
-            "batch": None if many else self.data_rows(range(self.problem.n_rows), set(step.rows), slotted=True),
-            "table": self.row_table(step, values, counter) if many else None,
-            "per_row": rows,
-            "mean": self.equations(worked.lines_mean(step, first)) if len(step.rows) > 1 else None,
-            "updates": self.updates(worked.lines_update(step, previous_state)),
-            "held": [{"name": self.tex(p), "value": self.given(step.params[p], slotted=True)} for p in frozen],
-            "rate": Markup(self.worked.slot(self.numbers.given_latex(step.learning_rate))),
-            "loss": self.num(step.loss, slotted=True),
-            "graph": self.step_graph(step, values[0]) if self.problem.report.graph == "every step" else None,
-            "matrix": None if self.matrix is None else self.matrix_step(step, previous_state, values, many),
-        }
-
-    def matrix_step(self, step, previous_state, values: list[dict], many: bool) -> dict:
-        """A step's lines as matrices: a column for each row worked in full (the first rows_shown
-        rows of a larger batch), and the lines shortened with ⋯ again with every entry."""
-        view, worked = self.matrix, self.worked
-        view.start_step()
-        rows = step.rows[:len(values)]
-        tags = [worked.slot(str(r + 1)) for r in rows] if len(rows) > 1 else [None]
-        per_row = [line for tag, v in zip(tags, values) for line in view.row_lines(v, tag)]
-        gradient_rows = min(MEAN_TERMS, len(rows))
-        forward, backward = self.equations(view.forward(values)), self.equations(view.backward(values))
-        gradients = self.equations(view.gradients(values[:gradient_rows], tags[:gradient_rows]))
-        mean = None
-        if len(step.rows) > 1 and not many:
-            mean = self.equations([worked.lines_mean(step)[0], *view.mean(step, values)])
-        rule, frozen = worked.updates.rule, self.problem.training.frozen
-        update = None
-        if len(rule.assignments) == 1 and not rule.state and not frozen:
-            results = {p: step.updated[p] for p in self.problem.graph.params}
-            update = self.equations(view.update(step, results))
-        return {"forward": forward, "loss": self.equations(per_row), "backward": backward, "gradients": gradients,
-                "check": self.equations(view.cross_check(values[0])), "check_row": tags[0],
-                "mean": mean, "updated": update, "columns": len(rows) > 1,
-                "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")) if many else None,
-                "gradient_rows": gradient_rows if many else None,
-                "in_full": self.equations(view.in_full) if view.in_full else None,
-                "targets": view.targets_key(values)}
-
-    def step_graph(self, step, values: dict) -> dict:
-        """The graph figure with a step's numbers: each node's value and dL/dnode (the batch's first
-        row; a parameter's gradient is the step's), each edge's local partial."""
-        if self._figure is None:
-            self._figure = self.graph()
-        figure, num = self._figure, self.num
-        name_of = {node["id"]: str(node["label"]) for node in figure["nodes"]}
-        nodes = []
-        for node in figure["nodes"]:
-            name, kind = name_of[node["id"]], node["kind"]
-            if kind == "param":
-                value, grad = step.params[name], step.gradients[name]
-            elif kind in ("input", "target"):
-                value, grad = None, None
-            else:
-                value, grad = values[symbol(name)], values[delta_symbol(name)]
-            shown = self.given(values[symbol(name)], slotted=True) if value is None else num(value, slotted=True)
-            nodes.append({**node, "value": shown, "grad": None if grad is None else num(grad, slotted=True)})
-        local = set(self.trace.layout.edges)
-        edges = []
-        for source, target in figure["edges"]:
-            edge = (name_of[target], name_of[source])
-            partial = num(values[local_symbol(*edge)], slotted=True) if edge in local else None
-            edges.append({"source": source, "target": target, "partial": partial})
-        return {"nodes": nodes, "edges": edges}
-
-    def row_table(self, step, values: list[dict], counter) -> dict:
-        """The first rows of a step over many rows: the data, each row's loss and gradients."""
-        worked = self.worked
-        header = [self.tex(c) for c in self.problem.graph.columns]
-        header += [Markup(worked.loss_tex)] + [Markup(worked.gradient[p].lhs) for p in self.problem.graph.params]
-        rows = []
-        for row, v in zip(step.rows, values):
-            loss, gradients = worked.row_terms(v)
-            cells = [Markup(worked.slot(c)) for c in self.cells(row)]
-            cells += [self.num(x, slotted=True) for x in (loss, *gradients)]
-            rows.append({"number": counter(row + 1), "cells": cells})
-        return {"header": header, "rows": rows, "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")),
-                "chunks": self.chunks(header, [row["cells"] for row in rows], 6)}
-
     def chunks(self, header: list, rows: list[list], fixed: int) -> list[tuple[int, int]]:
         room = self.fmt.table_width
         return column_chunks(header, rows, fixed, None if room is None else room * self.width // self.fmt.width)
-
-    def updates(self, per_param) -> list[dict]:
-        """The update lines: one block for a one-line rule, else a block for each parameter."""
-        if all(len(lines) <= 1 for _, lines in per_param):
-            return [{"name": None, "lines": self.equations([line for _, lines in per_param for line in lines])}]
-        return [{"name": self.tex(p), "lines": self.equations(lines)} for p, lines in per_param]
 
     def diagnostics(self) -> list[dict]:
         """What happened in this run, as facts; the templates say it in words (`kind` picks the note)."""

@@ -4,8 +4,11 @@ A new format is one Format registered here and one folder of templates under
 derive/report/templates/ named after it, holding the same blocks as the others."""
 from __future__ import annotations
 
+import functools
 import re
+import string
 from collections.abc import Callable
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +26,22 @@ def layout(rendered: str) -> str:
 
 
 def fill(layout_text: str, texts: list[str]) -> str:
-    """A step's layout with its numbers."""
-    return layout_text.format(*texts)
+    """A step's layout with its numbers: layout_text.format(*texts), with the layout read once."""
+    literals, fields, tail = _pieces(layout_text)
+    return "".join(chain.from_iterable(zip(literals, map(texts.__getitem__, fields)))) + tail
+
+
+@functools.lru_cache(maxsize=256)
+def _pieces(layout_text: str) -> tuple[list[str], list[int], str]:
+    """A layout as the text before each field, the field's number, and the text after the last."""
+    literals, fields, text = [], [], []
+    for literal, name, _, _ in string.Formatter().parse(layout_text):
+        text.append(literal)
+        if name is not None:
+            literals.append("".join(text))
+            fields.append(int(name))
+            text = []
+    return literals, fields, "".join(text)
 
 
 @dataclass(frozen=True)
@@ -65,9 +82,12 @@ class Format:
         left, right = self.math
         return f"{left}{tex}{right}"
 
-    def number(self, tex: str, text: str) -> str:
-        """A number for a table cell or a sentence, from its LaTeX and its plain text."""
-        return self.inline_math(tex) if self.numbers_in_math else text
+    def number(self, latex: Callable, text: Callable) -> Callable:
+        """How a number is written in a table cell or a sentence, from the functions writing its
+        LaTeX and its plain text."""
+        if self.numbers_in_math:
+            return lambda value: self.inline_math(latex(value))
+        return text
 
     def environment(self, user_dir: str | Path | None = None) -> jinja2.Environment:
         """The Jinja environment of this format; a user's folder of templates overrides block by block.

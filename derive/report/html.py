@@ -72,7 +72,7 @@ def explorer(report, env, statement: dict, shown: int) -> tuple[dict, list]:
     layouts: dict[str, int] = {}
     steps, full = [], []
     boxes, arrows, numbers = graph_parts(report)
-    for index, (layout_text, texts) in zip(picks, report.step_layouts(env, picks, statement)):
+    for index, (layout_text, texts) in zip(picks, report.stepview.layouts(env, picks, statement)):
         key = layouts.setdefault(layout_text, len(layouts))
         steps.append([key, texts, numbers(index)])
         if index < shown:

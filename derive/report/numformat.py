@@ -67,42 +67,36 @@ class NumberFormat:
 
     def text(self, value) -> str:
         """Plain text of a computed value, e.g. '-0.1160', '4.4775', '6.144e-6', '81/8'."""
-        if type(value) is float and self.significant is None:
-            fast = _fixed(value, self.precision)
-            if fast is not None:
-                return fast
-        if self.exact and isinstance(value, sympy.Rational):
-            return str(value)
-        mantissa, exponent = self._parts(value)
-        return mantissa if exponent is None else f"{mantissa}e{exponent}"
+        return self._shown(value, str, "{}e{}".format)
 
     def latex(self, value) -> str:
         """LaTeX of a computed value, e.g. '-0.1160', '6.144 \\times 10^{-6}', '\\frac{81}{8}'."""
-        if type(value) is float and self.significant is None:
-            fast = _fixed(value, self.precision)
-            if fast is not None:
-                return fast
-        if self.exact and isinstance(value, sympy.Rational):
-            return _fraction(value)
-        mantissa, exponent = self._parts(value)
-        return mantissa if exponent is None else rf"{mantissa} \times 10^{{{exponent}}}"
+        return self._shown(value, _fraction, _latex_power)
 
     def given_text(self, value) -> str:
         """Plain text of a number as it was given (data, a starting value, a setting): its shortest
         decimal, or a fraction in exact reports; 10 significant figures where it has more."""
-        if self.exact and isinstance(value, sympy.Rational):
-            return str(value)
-        mantissa, exponent = _given_float(value) if type(value) is float else _given_parts(value)
-        return mantissa if exponent is None else f"{mantissa}e{exponent}"
+        return self._given(value, str, "{}e{}".format)
 
     def given_latex(self, value) -> str:
         """LaTeX of a number as it was given (see given_text)."""
+        return self._given(value, _fraction, _given_latex_power)
+
+    def _shown(self, value, fraction, power) -> str:
+        if type(value) is float and self.significant is None:
+            fast = _fixed(value, self.precision)
+            if fast is not None:
+                return fast
         if self.exact and isinstance(value, sympy.Rational):
-            return _fraction(value)
+            return fraction(value)
+        mantissa, exponent = self._parts(value)
+        return mantissa if exponent is None else power(mantissa, exponent)
+
+    def _given(self, value, fraction, power) -> str:
+        if self.exact and isinstance(value, sympy.Rational):
+            return fraction(value)
         mantissa, exponent = _given_float(value) if type(value) is float else _given_parts(value)
-        if exponent is None:
-            return mantissa
-        return rf"10^{{{exponent}}}" if mantissa == "1" else rf"{mantissa} \times 10^{{{exponent}}}"
+        return mantissa if exponent is None else power(mantissa, exponent)
 
     def describe(self) -> str:
         """The rounding rule in words, e.g. '4 decimal places (4 significant figures below 0.1)'."""
@@ -154,6 +148,35 @@ def _given_parts(value) -> tuple[str, int | None]:
     if exponent < -4 or exponent >= 10:
         return _plain(d.scaleb(-exponent)), exponent
     return _plain(d), None
+
+
+def _latex_power(mantissa: str, exponent: int) -> str:
+    return rf"{mantissa} \times 10^{{{exponent}}}"
+
+
+def _given_latex_power(mantissa: str, exponent: int) -> str:
+    """A given power of ten as itself (10^{-8}), any other mantissa times its power."""
+    return rf"10^{{{exponent}}}" if mantissa == "1" else _latex_power(mantissa, exponent)
+
+
+def latex_form(numbers: NumberFormat):
+    """numbers.latex as one function, quick for floats at decimal places (see _fixed)."""
+    if numbers.significant is not None:
+        return numbers.latex
+    precision, latex = numbers.precision, numbers.latex
+
+    def form(value) -> str:
+        if type(value) is float:
+            fast = _fixed(value, precision)
+            if fast is not None:
+                return fast
+        return latex(value)
+    return form
+
+
+def given_form(numbers: NumberFormat):
+    """numbers.given_latex, each value written once (given numbers recur step after step)."""
+    return functools.lru_cache(maxsize=65536, typed=True)(numbers.given_latex)
 
 
 def _fraction(value: sympy.Rational) -> str:

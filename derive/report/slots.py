@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sympy
@@ -90,22 +90,6 @@ class Template:
 
     pattern: str
     slots: tuple[Slot, ...]
-
-    def fill(self, values: Mapping[sympy.Symbol, object], number: Callable[[object, sympy.Symbol], str],
-             place: Callable[[str], str] = str) -> str:
-        """Substitute numbers; `number(value, symbol)` turns a slot's value into LaTeX, and `place`
-        what is put in the slot (parentheses included) into what the formula shows."""
-        texts = []
-        for slot in self.slots:
-            text = number(values[slot.symbol], slot.symbol)
-            if (slot.parens and text.startswith("-")) or (slot.power_base and not _is_plain(text)):
-                text = rf"\left({text}\right)"
-            texts.append(place(text))
-        return self.pattern.format(*texts)
-
-
-def _is_plain(text: str) -> bool:
-    return re.fullmatch(r"\d+(\.\d+)?", text) is not None
 
 
 def symbolic(expr: sympy.Expr, names: Mapping[sympy.Symbol, str], as_written: bool = False,

@@ -1,26 +1,22 @@
 """The worked lines of a step: each quantity as name = symbolic form = numbers = value."""
 from __future__ import annotations
 
-import math
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy
 
 from ..engine.derivation import delta_symbol, local_symbol
+from .plan import Sourced
 from .slots import Template, symbolic, template
 from .symbols import SymbolTable
 from ..model.graph import symbol
 from ..model.names import latex_name
-from .numformat import number_format
-from ..engine.optimizers import ETA, GRAD, THETA, T
-
-
-def primed(tex: str) -> str:
-    """The updated value's name: w_{1}', or {w^{(1)}_{11}}' where a prime would be a second superscript."""
-    return f"{{{tex}}}'" if "^" in tex else f"{tex}'"
-
+from .numformat import given_form, latex_form, number_format
+from ..engine.optimizers import ETA, T
+from .updates import UpdateFormulas
 
 
 @dataclass(frozen=True)
@@ -112,9 +108,16 @@ class Worked:
                 self.delta[name] = _formula(self.names[delta_symbol(name)], expr, self.names, mul_symbol="dot")
         self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
                          for p in graph.params}
-        self.updates = _UpdateFormulas(compiled, self.names, self.symbols, self.step_loss_tex)
+        self.updates = UpdateFormulas(compiled, self.names, self.symbols, self.step_loss_tex, _formula)
         self.formats = self._overrides()
+        # While a step is recorded: the text of each number it shows, and (while its plan is
+        # recorded) each number's recipe, (source key, form) or None (see plan.py).
         self.recorder: list[str] | None = None
+        self.recipes: list | None = None
+        self._forms: dict = {}
+        self._as_given = given_form(self.number_format)
+        self._slot_forms: dict = {}
+        self._where: dict = {}
         # Numbers shown as given: the data, the settings, and a parameter while it holds its starting value.
         self.given = {ETA, T, *self.updates.hyper, *(symbol(c) for c in graph.columns)}
         self.initial = {symbol(p): problem.initial[p] for p in graph.params}
@@ -123,7 +126,6 @@ class Worked:
         self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
         columns = {symbol(c) for c in graph.columns}
         self.bare = {edge for edge, e in derivation.local.items() if e in columns}
-        self._given: dict = {}  # by symbol: (always given, the symbol it stands for, its starting value)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -137,6 +139,7 @@ class Worked:
         by_part = {"values": symbol, "local": lambda edge: local_symbol(*edge), "deltas": delta_symbol,
                    "gradients": _grad_symbol}
         self._output_symbols = [by_part[part](key) for part, key in compiled.layout.columns]
+        self._param_at = {p: k for k, p in enumerate(compiled.layout.params)}
 
     def _overrides(self) -> dict:
         """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
@@ -186,54 +189,102 @@ class Worked:
     def partial(top: str, bottom: str) -> str:
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
+    def _resolve(self, symbol_) -> tuple[bool, object, object]:
+        """(always given, the symbol it stands for, its starting value) of a quantity's symbol."""
+        resolved = self.alias.get(symbol_, symbol_)
+        given = resolved in self.given or getattr(resolved, "is_Number", False)
+        return given, resolved, self.initial.get(resolved)
+
     def is_given(self, value, symbol_: sympy.Symbol | None, starts: Mapping | None = None) -> bool:
         """Whether a value is a number from the spec: data, a setting, a parameter's starting value
         (`starts` adds starting values by symbol, e.g. for the generic theta of an update)."""
-        known = self._given.get(symbol_)
-        if known is None:
-            resolved = self.alias.get(symbol_, symbol_)
-            given = resolved in self.given or getattr(resolved, "is_Number", False)
-            known = self._given[symbol_] = (given, resolved, self.initial.get(resolved))
-        given, resolved, start = known
-        if given:
-            return True
+        given, resolved, start = self._resolve(symbol_)
         if starts and resolved in starts:
             start = starts[resolved]
-        return start is not None and value == start
+        return given or start is not None and value == start
+
+    def form(self, symbol_, starts: Mapping | None = None, result: bool = False, parens: bool = False,
+             power: bool = False) -> Callable[[object], str]:
+        """How a value of a quantity is written, made once: given numbers (data, settings, a
+        parameter at its starting value) as given, computed ones at the report's digits (a line's
+        result with its [report.overrides] decimals); `parens`: a negative number in parentheses,
+        `power`: anything but a plain unsigned decimal in parentheses (the base of a power)."""
+        key = (symbol_, tuple(starts.items()) if starts else None, result, parens, power)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = self._make_form(symbol_, starts, result, parens, power)
+        return form
+
+    def _make_form(self, symbol_, starts, result, parens, power) -> Callable[[object], str]:
+        given, resolved, start = self._resolve(symbol_)
+        if starts and resolved in starts:
+            start = starts[resolved]
+        as_given = self._as_given
+        computed = latex_form(self.formats.get(symbol_, self.number_format) if result else self.number_format)
+        if given:
+            shown = as_given
+        elif start is None:
+            shown = computed
+        else:
+            def shown(value):
+                return as_given(value) if value == start else computed(value)
+        if not (parens or power):
+            return shown
+
+        def enclosed(value):
+            text = shown(value)
+            if (parens and text.startswith("-")) or (power and not _is_plain(text)):
+                return rf"\left({text}\right)"
+            return text
+        # Given numbers recur step after step (data, settings): each is written once.
+        return functools.lru_cache(maxsize=4096, typed=True)(enclosed) if given else enclosed
 
     def substituted(self, value, symbol_: sympy.Symbol, starts: Mapping | None = None) -> str:
         """LaTeX of a value substituted into a formula: computed values at the report's digits,
         given numbers (data, settings, starting values) as given."""
-        if self.is_given(value, symbol_, starts):
-            return self.number_format.given_latex(value)
-        return self.number_format.latex(value)
+        return self.form(symbol_, starts)(value)
 
-    def number(self, value, symbol_: sympy.Symbol | None = None, starts: Mapping | None = None) -> str:
-        """LaTeX of a line's result, with the [report.overrides] decimals of the quantity it belongs to."""
-        if self.is_given(value, symbol_, starts):
-            return self.slot(self.number_format.given_latex(value))
-        return self.slot(self.formats.get(symbol_, self.number_format).latex(value))
+    def number(self, value, symbol_: sympy.Symbol | None = None, starts: Mapping | None = None,
+               source: tuple | None = None) -> str:
+        """LaTeX of a line's result, with the [report.overrides] decimals of the quantity it
+        belongs to; `source`: where the value is read (see plan.py)."""
+        form = self.form(symbol_, starts, result=True)
+        return self.slot(form(value), source, form)
 
-    def slot(self, text: str) -> str:
+    def slot(self, text: str, source: tuple | None = None, form: Callable | None = None) -> str:
         """`text`, or, while a recorder list is set, a numbered token standing for it (the text is
-        recorded), so that a step's layout can be made once and filled with each step's numbers."""
+        recorded), so that a step's layout can be made once and filled with each step's numbers;
+        while recipes are recorded, `source` and `form` say how to make the text for any step
+        (form(the value at source) is `text`)."""
         if self.recorder is None:
             return text
         self.recorder.append(text)
+        if self.recipes is not None:
+            self.recipes.append(None if source is None or form is None else (source, form))
         return f"\x00{len(self.recorder) - 1}\x00"
 
     def line(self, formula: Formula, values: Mapping, value, quantity: sympy.Symbol | None = None,
-             starts: Mapping | None = None) -> Line:
-        """The worked line of a formula with a row's `values`; `quantity` is the symbol of the result."""
+             starts: Mapping | None = None, source: tuple | None = None) -> Line:
+        """The worked line of a formula with a row's `values`; `quantity` is the symbol of the
+        result, `source` where its value is read (see plan.py)."""
         parts = [formula.lhs]
         if formula.form != formula.lhs:
             parts.append(formula.form)
         if formula.template is not None:
-            number = self.substituted if starts is None else (lambda v, s: self.substituted(v, s, starts))
-            parts.append(formula.template.fill(values, number, self.slot))
+            parts.append(self.substitute(formula.template, values, starts))
         if not formula.constant:
-            parts.append(self.number(value, formula.alias if formula.alias is not None else quantity, starts))
+            parts.append(self.number(value, formula.alias if formula.alias is not None else quantity, starts, source))
         return Line(tuple(parts), formula.width)
+
+    def substitute(self, template: Template, values: Mapping, starts: Mapping | None = None) -> str:
+        """A template's numbers from `values` (by symbol), each in its slot."""
+        key = (id(template), tuple(starts.items()) if starts else None)
+        forms = self._slot_forms.get(key)
+        if forms is None:
+            forms = self._slot_forms[key] = [(s.symbol, self.form(s.symbol, starts, False, s.parens, s.power_base))
+                                             for s in template.slots]
+        where = values.where if isinstance(values, Sourced) else {}
+        return template.pattern.format(*[self.slot(form(values[s]), where.get(s), form) for s, form in forms])
 
     def row_values(self, step, row: int, index: int) -> dict:
         """Every symbol's value for one row of a step (index: its position in the batch)."""
@@ -250,14 +301,24 @@ class Worked:
         values.update({s: step.row_gradients[p][index] for p, s in keys["gradients"]})
         return values
 
-    def outputs_values(self, params: dict, row: int, outputs: list) -> dict:
+    def outputs_values(self, params: dict, row: int, outputs: list, index: int = 0) -> dict:
         """Every symbol's value for one row from the row's outputs in kernel order (node values,
-        local partials, deltas, gradients): the quick road from a trace's table."""
+        local partials, deltas, gradients): the quick road from a trace's table. `index`: the
+        row's place in its batch; while recipes are recorded the values say where each is read."""
         data = self.problem.data
         values = {s: data[c].item(row) for c, s in self._keys["columns"]}
         values.update({s: params[p] for p, s in self._keys["params"]})
         values.update(zip(self._output_symbols, outputs))
-        return values
+        return values if self.recipes is None else Sourced(values, self.sources(index))
+
+    def sources(self, index: int) -> dict:
+        """Where each symbol of the `index`-th row of a step is read (see plan.py)."""
+        if index not in self._where:
+            where = {s: ("data", index, i) for i, (_, s) in enumerate(self._keys["columns"])}
+            where.update({s: ("param", self._param_at[p]) for p, s in self._keys["params"]})
+            where.update({s: ("out", index, i) for i, s in enumerate(self._output_symbols)})
+            self._where[index] = where
+        return self._where[index]
 
     def tex(self, name: str) -> str:
         return self.names[symbol(name)]
@@ -273,34 +334,34 @@ class Worked:
         """A formula's substituted numbers with a row's values (its value where it has no template)."""
         if formula.template is None:
             return self.number(values[formula.alias]) if formula.alias is not None else formula.form
-        return formula.template.fill(values, self.substituted, self.slot)
+        return self.substitute(formula.template, values)
 
     def lines_forward(self, values) -> list[Line]:
         loss = self.problem.graph.loss
-        return [self.line(f, values, values[s], s) for f, (n, s) in zip(self.forward, self._keys["nodes"])
+        return [self.line(f, values, values[s], s, source=_at(values, s)) for f, (n, s) in zip(self.forward, self._keys["nodes"])
                 if n not in loss]
 
     def lines_loss(self, values) -> list[Line]:
         loss = self.problem.graph.loss
-        return [self.line(f, values, values[s], s) for f, (n, s) in zip(self.forward, self._keys["nodes"])
+        return [self.line(f, values, values[s], s, source=_at(values, s)) for f, (n, s) in zip(self.forward, self._keys["nodes"])
                 if n in loss]
 
     def lines_local(self, values, shown: bool = False) -> list[Line]:
         """A line for each local partial, in the derivation's edge order; `shown`: only those that
         are more than an input's value (see read_off)."""
-        return [self.line(f, values, values[s]) for f, (e, s) in zip(self.local, self._keys["local"])
+        return [self.line(f, values, values[s], source=_at(values, s)) for f, (e, s) in zip(self.local, self._keys["local"])
                 if not (shown and e in self.bare)]
 
     def read_off(self, values) -> list[str]:
         """The local partials that are an input's value (the input a weight multiplies), each as
         'partial = input = value', for a sentence rather than a line each."""
-        return [" = ".join(self.line(f, values, values[s]).parts) for f, (e, s) in zip(self.local, self._keys["local"])
-                if e in self.bare]
+        return [" = ".join(self.line(f, values, values[s], source=_at(values, s)).parts)
+                for f, (e, s) in zip(self.local, self._keys["local"]) if e in self.bare]
 
     def lines_chain(self, values) -> list[Line]:
-        lines = [self.line(self.delta[n], values, values[s], s)
+        lines = [self.line(self.delta[n], values, values[s], s, source=_at(values, s))
                  for n, s in reversed(self._keys["deltas"]) if n in self.delta]
-        lines += [self.line(self.gradient[p], values, values[s], s) for p, s in self._keys["gradients"]]
+        lines += [self.line(self.gradient[p], values, values[s], s, source=_at(values, s)) for p, s in self._keys["gradients"]]
         return lines
 
     def lines_mean(self, step, first: list[tuple] | None = None) -> list[Line]:
@@ -322,9 +383,8 @@ class Worked:
         return lines
 
     def _mean(self, lhs: str, terms, m: int, value, quantity) -> Line:
-        shown = [self.number(t, quantity) for t in terms]
-        inner = " + ".join(rf"\left({s}\right)" if i and t < 0 else s
-                           for i, (s, t) in enumerate(zip(shown, terms)))
+        first, rest = self.form(quantity, result=True), self.form(quantity, result=True, parens=True)
+        inner = " + ".join(self.slot((rest if i else first)(t)) for i, t in enumerate(terms))
         if len(terms) < m:
             inner += rf" + \ldots \text{{ ({self.slot(f'{m - len(terms):,}')} more rows)}}"
         result = self.number(value, quantity)
@@ -341,102 +401,14 @@ class Worked:
         return self.updates.lines(step, previous_state, self)
 
 
+def _at(values: Mapping, symbol_) -> tuple | None:
+    """Where a row's value of `symbol_` is read, while recipes are recorded (see plan.py)."""
+    return values.where.get(symbol_) if isinstance(values, Sourced) else None
+
+
+def _is_plain(text: str) -> bool:
+    return re.fullmatch(r"\d+(\.\d+)?", text) is not None
+
+
 def _grad_symbol(param: str) -> sympy.Symbol:
     return sympy.Symbol(f"G[{param}]", real=True)
-
-
-class _UpdateFormulas:
-    """The optimiser's assignments, per parameter, as formulas; their values are re-evaluated from
-    the step's parameter, gradient, rate and previous state by the same compiled rule."""
-
-    def __init__(self, compiled, names, table, loss_tex: str):
-        problem = compiled.problem
-        self.table = table
-        rule = compiled.stepper.rule
-        self.rule = rule
-        self.problem = problem
-        self.trained = [p for p in problem.graph.params if p not in problem.training.frozen]
-        hyper = {sympy.Symbol(k, real=True): v for k, v in rule.hyper.items()}
-        self.hyper = hyper
-        def grad(tex: str) -> str:
-            return rf"\frac{{\partial {loss_tex}}}{{\partial {tex}}}"
-
-        self.formulas = {p: self._formulas(names[symbol(p)], grad(names[symbol(p)])) for p in self.trained}
-        self.generic = self._formulas(table["theta"], grad(table["theta"]))
-        self.symbols = {t: sympy.Symbol(t, real=True) for t, _ in rule.assignments if t != "theta"}
-        self.symbols.update({s: sympy.Symbol(s, real=True) for s in rule.state})
-        self.updated = {p: sympy.Symbol(f"{p}'") for p in self.trained}
-        self.function = compiled.assignments
-        # Where every assignment sets theta or a state (each once), the trace holds its values.
-        targets = [target for target, _ in rule.assignments]
-        kept = len(set(targets)) == len(targets) and all(t == "theta" or t in rule.state for t in targets)
-        self.stored = tuple(targets) if kept else None
-
-    def _formulas(self, theta: str, grad: str) -> list[Formula]:
-        """The rule's assignments for one parameter; state read before it is set is shown as s_{t-1}."""
-        table = self.table
-        t_ = table["t"]
-        base = {THETA: theta, GRAD: grad, ETA: table["eta"], T: t_}
-        base.update({h: table[h.name] for h in self.hyper})
-        assigned: set[str] = set()
-        formulas = []
-        display = self.rule.display or tuple(e for _, e in self.rule.assignments)
-        for (target, _), expr in zip(self.rule.assignments, display):
-            names = dict(base)
-            for t in assigned - {"theta", *self.rule.state}:
-                names[sympy.Symbol(t, real=True)] = f"{self.glyph(t)}_{{{t_}}}"
-            if "theta" in assigned:
-                names[THETA] = primed(theta)
-            for s in self.rule.state:
-                tex = self.glyph(s)
-                names[sympy.Symbol(s, real=True)] = f"{tex}_{{{t_}}}" if s in assigned else f"{tex}_{{{t_}-1}}"
-            lhs = primed(theta) if target == "theta" else f"{self.glyph(target)}_{{{t_}}}"
-            formulas.append(_formula(lhs, expr, names, as_written=bool(self.rule.display)))
-            assigned.add(target)
-        return formulas
-
-    def glyph(self, name: str) -> str:
-        """The glyph of an optimiser quantity: its role's (m, v, b, s, a, u), or one made from
-        such a glyph (mhat is the hat of m's glyph, vmax is v's glyph with a max superscript)."""
-        if name in self.table.glyphs:
-            return self.table[name]
-        if name.endswith("hat"):
-            return rf"\hat{{{self.glyph(name[:-3])}}}"
-        if name == "vmax":
-            return rf"{self.glyph('v')}^{{\max}}"
-        return latex_name(name, {})
-
-    def lines(self, step, previous_state, worked) -> list[tuple[str, list[Line]]]:
-        """(parameter, its update lines) for every trained parameter of a step."""
-        rule = self.rule
-        fixed = {GRAD: None, ETA: step.learning_rate, T: step.step, **self.hyper}
-        out = []
-        for param in self.trained:
-            old = (previous_state or {}).get(param, {})
-            start = [old.get(s, rule.initial.get(s, 0)) for s in rule.state]
-            if self.stored is not None:
-                results = [step.updated[param] if t == "theta" else step.state[param][t] for t in self.stored]
-            else:
-                inputs = [step.params[param], step.gradients[param], step.learning_rate, step.step, *start]
-                if self.problem.exact_arithmetic:
-                    inputs = [_exact(v) for v in inputs]
-                results = self.function(*inputs)
-            latest = {"theta": step.params[param], **dict(zip(rule.state, start))}
-            fixed[GRAD] = step.gradients[param]
-            starts = {THETA: self.problem.initial[param]}
-            lines = []
-            for (target, _), formula, result in zip(rule.assignments, self.formulas[param], results):
-                env = {**fixed, THETA: latest["theta"],
-                       **{self.symbols[k]: v for k, v in latest.items() if k != "theta"}}
-                quantity = self.updated[param] if target == "theta" else None
-                lines.append(worked.line(formula, env, result, quantity, starts))
-                latest[target] = result
-            out.append((param, lines))
-        return out
-
-
-def _exact(value):
-    """A trace's number as the exact value it stands for: a float is its shortest decimal."""
-    if isinstance(value, float):
-        return sympy.Rational(repr(value)) if math.isfinite(value) else value
-    return sympy.sympify(value)
