@@ -142,6 +142,17 @@ def test_three_way_tie_splits_the_gradient_in_thirds():
     assert step.gradients["w"] == pytest.approx(2 / 3, rel=1e-15)
 
 
+def test_the_max_rule_is_worded_for_a_tie_of_any_number_of_arguments():
+    # Three arguments tied at 0.5 in step 1: the report's value is 1/3, and the rule's words say 1/k, not 1/2.
+    trace = derive.Problem.build(inputs=["x"], targets=[], nodes={"L": "max(w*x, 0.5, x/2)"}, loss="L",
+                                 params={"w": 0.5}, data={"x": [1.0]}, learning_rate=1).train()
+    assert trace.steps[0].gradients["w"] == pytest.approx(1 / 3, rel=1e-15)
+    for fmt in ("markdown", "latex"):
+        report = derive.render(trace, fmt)
+        assert r"max rule: 1 for the largest argument, 0 for the others, and $\frac{1}{k}$ each to a tie of $k$" in report
+        assert r"$\frac{1}{2}$ each at a tie" not in report
+
+
 def test_logsumexp_is_shifted_by_its_largest_argument():
     # log(e^710 + e^700) = 710 + log(1 + e^-10), which overflows a double if not shifted.
     step = derive.Problem.build(inputs=["x"], targets=[], nodes={"L": "logsumexp(710*w*x, 700*w*x)"}, loss="L",
