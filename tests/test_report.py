@@ -485,3 +485,24 @@ def test_adams_epsilon_is_written_as_a_power_of_ten(fmt):
     document = derive.render(derive.load(EXAMPLES / "seed_a_with_adam.toml").train(), fmt)
     assert r"keeps the division finite ($10^{-8}$)" in document
     assert document.count(r"} + 10^{-8}}") >= 6 and r"1 \times 10^{-8}" not in document and "1e-8" not in document
+
+
+def test_partials_a_rule_gives_are_stated_once_not_worked_line_by_line():
+    """Seed C (the fourth article: every weight 1, row 1 = (1, 2, 3), so D = E = relu(1 + 2 + 3) = 6):
+    the partials of the weighted sums are the other factor of their term, said in one sentence;
+    only the activations' and the loss's partials get a line each. Seed A: dyhat/db = 1, said once."""
+    document = derive.render(derive.load(EXAMPLES / "seed_c_relu_sigmoid_network.toml").train(), "markdown")
+    step = document[document.index("## Step 1"):document.index("## Step 2")]
+    local = step.split("**Local partial derivatives**")[1].split("**Chain rule**")[0]
+    sentence, block = local.split("$$", 1)
+    for stated in (r"\frac{\partial z_{D}}{\partial w_{BD}} = B = 2", r"\frac{\partial z_{E}}{\partial w_{CE}} = C = 3",
+                   r"\frac{\partial z_{F}}{\partial w_{DF}} = D = 6", r"\frac{\partial z_{F}}{\partial D} = w_{DF} = 1",
+                   r"\frac{\partial z_{F}}{\partial E} = w_{EF} = 1"):
+        assert stated in sentence, stated
+    lines = [parts[0] for parts in equation_rows("$$" + block, "markdown")]
+    assert lines == [r"\frac{\partial D}{\partial z_{D}}", r"\frac{\partial E}{\partial z_{E}}",
+                     r"\frac{\partial F}{\partial z_{F}}", r"\frac{\partial L}{\partial F}"]
+    seed_a = derive.render(derive.load(EXAMPLES / "seed_a_linear_regression.toml").train(), "markdown")
+    assert (r"$\frac{\partial \hat{y}}{\partial w_{1}} = x_{1} = 4$, $\frac{\partial \hat{y}}{\partial w_{2}} = x_{2} = 1$, "
+            r"$\frac{\partial \hat{y}}{\partial b} = 1$. The others:") in seed_a
+    assert r"\frac{\partial \hat{y}}{\partial b} &=" not in seed_a

@@ -104,7 +104,8 @@ class StepView:
             "forward": report.equations(worked.lines_forward(v)),
             "loss": report.equations(worked.lines_loss(v)),
             "local": report.equations(worked.lines_local(v, shown=True)),
-            "read_off": [Markup(self.fmt.inline_math(t)) for t in worked.read_off(v)],
+            "read_off": {rule: [Markup(self.fmt.inline_math(t)) for t in partials]
+                         for rule, partials in worked.read_off(v).items()},
             "chain": report.equations(worked.lines_chain(v)),
         } for j, (row, v) in enumerate(zip(step.rows[:1] if many else step.rows, values))]
         frozen = self.problem.training.frozen

@@ -65,6 +65,25 @@ def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=Non
 _TOKEN_FREE = re.compile(r"\{\d+\}")
 
 
+def _shared_partials(graph, derivation) -> dict[tuple[str, str], str]:
+    """The edges whose local partial a teacher states by rule rather than works line by line:
+    "product" where the one term of the node holding the parent is the parent times one other
+    name (the partial is that name: a weight's is the value it multiplies, the value's its weight),
+    "added" where that term is the parent alone in a sum (the partial is 1)."""
+    nodes = dict(graph.nodes)
+    shared = {}
+    for (node, parent), partial in derivation.local.items():
+        p = symbol(parent)
+        terms = [t for t in sympy.Add.make_args(nodes[node]) if p in t.free_symbols]
+        if len(terms) != 1:
+            continue
+        if partial.is_Symbol and terms[0] == p * partial:
+            shared[(node, parent)] = "product"
+        elif terms[0] == p and partial == 1 and nodes[node].is_Add:
+            shared[(node, parent)] = "added"
+    return shared
+
+
 class Worked:
     """Every formula of a problem, made once; `lines_*` fill them with a step's numbers."""
 
@@ -124,8 +143,7 @@ class Worked:
         self.initial.update({sympy.Symbol(f"{p}'"): problem.initial[p] for p in graph.params})
         # A local partial that is a bare name or number is shown as that name's value is.
         self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
-        columns = {symbol(c) for c in graph.columns}
-        self.bare = {edge for edge, e in derivation.local.items() if e in columns}
+        self.shared = _shared_partials(graph, derivation)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -347,16 +365,23 @@ class Worked:
                 if n in loss]
 
     def lines_local(self, values, shown: bool = False) -> list[Line]:
-        """A line for each local partial, in the derivation's edge order; `shown`: only those that
-        are more than an input's value (see read_off)."""
+        """A line for each local partial, in the derivation's edge order; `shown`: only those not
+        stated by a shared rule (see read_off)."""
         return [self.line(f, values, values[s], source=_at(values, s)) for f, (e, s) in zip(self.local, self._keys["local"])
-                if not (shown and e in self.bare)]
+                if not (shown and e in self.shared)]
 
-    def read_off(self, values) -> list[str]:
-        """The local partials that are an input's value (the input a weight multiplies), each as
-        'partial = input = value', for a sentence rather than a line each."""
-        return [" = ".join(self.line(f, values, values[s], source=_at(values, s)).parts)
-                for f, (e, s) in zip(self.local, self._keys["local"]) if e in self.bare]
+    def read_off(self, values) -> dict[str, list[str]]:
+        """The local partials a shared rule gives, for a sentence rather than a line each: by rule,
+        "product" ('partial = the other factor = value') and "added" (the partials that are 1)."""
+        out: dict[str, list[str]] = {"product": [], "added": []}
+        for f, (e, s) in zip(self.local, self._keys["local"]):
+            rule = self.shared.get(e)
+            if rule == "product":
+                out[rule].append(" = ".join(self.line(f, values, values[s], source=_at(values, s)).parts))
+            elif rule == "added":
+                out[rule].append(f.lhs)
+        out["added"] = [" = ".join([*out["added"], "1"])] if out["added"] else []
+        return out
 
     def lines_chain(self, values) -> list[Line]:
         lines = [self.line(self.delta[n], values, values[s], s, source=_at(values, s))
