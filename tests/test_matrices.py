@@ -229,3 +229,21 @@ def test_loss_lines_put_a_target_of_0_or_1_in_first_and_indicators_print_0_or_1(
     relu = next(r for r in rows if r[0].startswith(r"\operatorname{relu}'"))
     # z(1) of rows 1 and 2 (forward pass above): -0.5918, 2.3947; 0.07028, -1.0905; 0.5898, 2.0771; 0.02064, 0.7959.
     assert matrix_cells(relu[-1]) == [["0", "1"], ["1", "0"], ["1", "1"], ["1", "1"]]
+
+
+def test_a_nine_unit_hidden_layer_fits_the_page(tmp_path):
+    """z(2) sums nine weighted units: the problem statement continues it on a second row, and the
+    whole PDF, with its 9-row matrices (shown with ⋮, then in full), has no overfull box."""
+    require("pdflatex", shutil.which("pdflatex") is not None, "apt-get install texlive-latex-base")
+    spec = loads(LAYERS.replace('size = 4, activation = "relu"', 'size = 9, activation = "relu"'), "nine.toml")
+    latex = derive.render(spec.train(), "latex")
+    statement = latex[:latex.index("The data")]
+    assert r"w^{(2)}_{51} h^{(1)}_{5} \\ &\phantom{=}\quad + w^{(2)}_{61}" in statement
+    assert r"\vdots" in latex and "In full" in latex
+    (tmp_path / "doc.tex").write_text(latex)
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\vbox" not in log
+    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]

@@ -22,7 +22,7 @@ from .matrices import MatrixView
 from .pagelayout import column_chunks, wrap_sum
 from .stepview import FULL_TABLE_ROWS, StepView, row_number
 from .summary import Summary
-from .worked import Line, Worked
+from .worked import Line, Worked, visible_length
 
 HEADINGS = ("section", "subsection", "subsubsection", "paragraph")
 
@@ -148,7 +148,8 @@ class Report:
         problem, worked = self.problem, self.worked
         initial = [{"name": self.tex(p), "value": self.given(problem.initial[p])} for p in problem.graph.params]
         graph = problem.graph
-        model = [Line((f.lhs, f.form)) for f in worked.forward]
+        # A long sum (a unit fed by many others) is continued on further rows.
+        model = [Line((f.lhs, f.form), visible_length(f.lhs) + visible_length(f.form)) for f in worked.forward]
         settings = problem.training
         batch = "all rows (full-batch gradient descent)" if settings.batch_size is None else \
             ("one row per step" if settings.batch_size == 1 else f"{settings.batch_size} rows per step")
