@@ -30,6 +30,17 @@ def matrix_rows(document: str, fmt: str) -> list[list[str]]:
             if len(parts) >= 3 and r"\begin{bmatrix}" in parts[-2] and matrix_cells(parts[-1]) is not None]
 
 
+def compiles_without_overfull_boxes(folder, latex: str) -> None:
+    """pdflatex builds the document in `folder` with no box over 1pt too wide and none too tall."""
+    (folder / "doc.tex").write_text(latex)
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=folder,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    log = (folder / "doc.log").read_text(errors="replace")
+    assert "Overfull \\vbox" not in log
+    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+
+
 @pytest.fixture(scope="module")
 def documents():
     trace = derive.load(EXAMPLES / "layers_three_four_one.toml").train()
@@ -113,13 +124,7 @@ def test_one_step_of_the_three_four_one_network_fits_on_two_pages(tmp_path):
     require("pdflatex", shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None,
             "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils")
     trace = derive.load(EXAMPLES / "layers_three_four_one.toml").train()
-    (tmp_path / "doc.tex").write_text(derive.render(trace, "latex"))
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
-    assert result.returncode == 0, result.stdout[-2000:]
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert "Overfull \\vbox" not in log
-    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+    compiles_without_overfull_boxes(tmp_path, derive.render(trace, "latex"))
     pages = []
     for number in range(1, 40):
         text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "doc.pdf", "-"], cwd=tmp_path,
@@ -164,12 +169,7 @@ def test_a_wider_network_with_tanh_and_a_linear_output_elides_and_compiles(tmp_p
     assert r"\cdots" in latex and r"\tanh'" in latex
     whole = matrix_rows(markdown, "markdown")
     assert whole and not [problem for parts in whole if (problem := check_row(parts, "rounded"))]
-    (tmp_path / "doc.tex").write_text(latex)
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
-    assert result.returncode == 0, result.stdout[-2000:]
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+    compiles_without_overfull_boxes(tmp_path, latex)
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "latex"])
@@ -240,10 +240,4 @@ def test_a_nine_unit_hidden_layer_fits_the_page(tmp_path):
     statement = latex[:latex.index("The data")]
     assert r"w^{(2)}_{51} h^{(1)}_{5} \\ &\phantom{=}\quad + w^{(2)}_{61}" in statement
     assert r"\vdots" in latex and "In full" in latex
-    (tmp_path / "doc.tex").write_text(latex)
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
-    assert result.returncode == 0, result.stdout[-2000:]
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert "Overfull \\vbox" not in log
-    assert not [w for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log) if float(w) > 1]
+    compiles_without_overfull_boxes(tmp_path, latex)
