@@ -11,12 +11,15 @@ import derive
 from derive.api import compile_problem
 
 
-def interleaved(functions, repeats: int = 5) -> list[float]:
+def interleaved(functions, repeats: int = 5, before=None) -> list[float]:
     """The fastest of `repeats` runs of each function, in seconds, taken in turns (one run of each,
-    then again), so that every side meets the same load on a shared machine."""
+    then again), so that every side meets the same load on a shared machine; `before`, if given,
+    is called before each run, outside its time."""
     times = [[] for _ in functions]
     for _ in range(repeats):
         for function, kept in zip(functions, times):
+            if before is not None:
+                before()
             start = time.perf_counter()
             function()
             kept.append(time.perf_counter() - start)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import linecache
 import math
@@ -197,6 +198,23 @@ def namespace(exact: bool = False, rounding=None) -> dict:
     names = dict(EXACT_NAMESPACE if exact else FLOAT_NAMESPACE)
     names["_round"] = rounding
     return names
+
+
+def collection_paused(function):
+    """`function` run with Python's cycle collector paused (and resumed after, if it was running).
+    Deriving and compiling a model makes hundreds of thousands of SymPy objects that hold no
+    cycles; each full collection would walk every object the process holds, so the collector's
+    passes grew with the size of the program around the model, not with the model."""
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+    return paused
 
 
 _compiled = itertools.count(1)

@@ -9,7 +9,7 @@ from functools import cached_property
 import sympy
 
 from ..model.problem import Problem
-from .codegen import recompile_for_numpy
+from .codegen import collection_paused, recompile_for_numpy
 from .derivation import Derivation
 from .kernel import Kernel, RowLayout, compile_kernel, compile_replay
 from .loop import compile_loop
@@ -65,6 +65,7 @@ class Compiled:
         return train(self, keep_rows, sink)
 
 
+@collection_paused
 def compile_model(problem: Problem, derivation: Derivation, rounding: Callable | None = None) -> Compiled:
     """Compile the derivation into the row kernel and the settings into the update rule and schedule."""
     exact = problem.exact_arithmetic

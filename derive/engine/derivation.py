@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..model.graph import Graph, symbol
+from .codegen import collection_paused
 
 
 def delta_symbol(node: str) -> sympy.Symbol:
@@ -46,6 +47,7 @@ class Derivation:
         return self.gradient[param].xreplace(locals_).xreplace(deltas)
 
 
+@collection_paused
 def derive(graph: Graph) -> Derivation:
     """Differentiate each node by each parent, then run the backprop recursion.
 
