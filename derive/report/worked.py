@@ -1,7 +1,6 @@
 """The worked lines of a step: each quantity as name = symbolic form = numbers = value."""
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ from .slots import Template, symbolic, template
 from .symbols import SymbolTable
 from ..model.graph import symbol
 from ..model.names import latex_name
-from .numformat import given_form, latex_form, number_format
-from ..engine.optimizers import ETA, T
+from .forms import NumberForms
+from .numformat import number_format
+from ..engine.optimizers import T
 from .updates import UpdateFormulas
 
 
@@ -128,21 +128,14 @@ class Worked:
         self.gradient = {p: _formula(self.names[_grad_symbol(p)], derivation.gradient[p], self.names, mul_symbol="dot")
                          for p in graph.params}
         self.updates = UpdateFormulas(compiled, self.names, self.symbols, self.step_loss_tex, _formula)
-        self.formats = self._overrides()
         # While a step is recorded: the text of each number it shows, and (while its plan is
         # recorded) each number's recipe, (source key, form) or None (see plan.py).
         self.recorder: list[str] | None = None
         self.recipes: list | None = None
-        self._forms: dict = {}
-        self._as_given = given_form(self.number_format)
         self._slot_forms: dict = {}
         self._where: dict = {}
-        # Numbers shown as given: the data, the settings, and a parameter while it holds its starting value.
-        self.given = {ETA, T, *self.updates.hyper, *(symbol(c) for c in graph.columns)}
-        self.initial = {symbol(p): problem.initial[p] for p in graph.params}
-        self.initial.update({sympy.Symbol(f"{p}'"): problem.initial[p] for p in graph.params})
-        # A local partial that is a bare name or number is shown as that name's value is.
-        self.alias = {local_symbol(n, p): e for (n, p), e in derivation.local.items() if e.is_Symbol or e.is_Number}
+        self.forms = NumberForms(problem, derivation, self.updates.hyper, _grad_symbol)
+        self.form, self.is_given = self.forms.form, self.forms.is_given
         self.shared = _shared_partials(graph, derivation)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
@@ -158,19 +151,6 @@ class Worked:
                    "gradients": _grad_symbol}
         self._output_symbols = [by_part[part](key) for part, key in compiled.layout.columns]
         self._param_at = {p: k for k, p in enumerate(compiled.layout.params)}
-
-    def _overrides(self) -> dict:
-        """Number formats by symbol from [report.overrides]: a name's decimals apply to the result of
-        its own line, of dL/d(name) and of the parameter's update; substitutions keep the report's."""
-        from dataclasses import replace
-
-        base = self.number_format
-        formats = {}
-        for name, places in self.problem.report.overrides.items():
-            fmt = replace(base, precision=places, significant=None)
-            for s in (symbol(name), delta_symbol(name), _grad_symbol(name), sympy.Symbol(f"{name}'")):
-                formats[s] = fmt
-        return formats
 
     def definitions(self) -> list[tuple[str, str, str | None]]:
         """(LaTeX, words, value's LaTeX or None) for every symbol the report writes that the spec does
@@ -206,56 +186,6 @@ class Worked:
     @staticmethod
     def partial(top: str, bottom: str) -> str:
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
-
-    def _resolve(self, symbol_) -> tuple[bool, object, object]:
-        """(always given, the symbol it stands for, its starting value) of a quantity's symbol."""
-        resolved = self.alias.get(symbol_, symbol_)
-        given = resolved in self.given or getattr(resolved, "is_Number", False)
-        return given, resolved, self.initial.get(resolved)
-
-    def is_given(self, value, symbol_: sympy.Symbol | None, starts: Mapping | None = None) -> bool:
-        """Whether a value is a number from the spec: data, a setting, a parameter's starting value
-        (`starts` adds starting values by symbol, e.g. for the generic theta of an update)."""
-        given, resolved, start = self._resolve(symbol_)
-        if starts and resolved in starts:
-            start = starts[resolved]
-        return given or start is not None and value == start
-
-    def form(self, symbol_, starts: Mapping | None = None, result: bool = False, parens: bool = False,
-             power: bool = False) -> Callable[[object], str]:
-        """How a value of a quantity is written, made once: given numbers (data, settings, a
-        parameter at its starting value) as given, computed ones at the report's digits (a line's
-        result with its [report.overrides] decimals); `parens`: a negative number in parentheses,
-        `power`: anything but a plain unsigned decimal in parentheses (the base of a power)."""
-        key = (symbol_, tuple(starts.items()) if starts else None, result, parens, power)
-        form = self._forms.get(key)
-        if form is None:
-            form = self._forms[key] = self._make_form(symbol_, starts, result, parens, power)
-        return form
-
-    def _make_form(self, symbol_, starts, result, parens, power) -> Callable[[object], str]:
-        given, resolved, start = self._resolve(symbol_)
-        if starts and resolved in starts:
-            start = starts[resolved]
-        as_given = self._as_given
-        computed = latex_form(self.formats.get(symbol_, self.number_format) if result else self.number_format)
-        if given:
-            shown = as_given
-        elif start is None:
-            shown = computed
-        else:
-            def shown(value):
-                return as_given(value) if value == start else computed(value)
-        if not (parens or power):
-            return shown
-
-        def enclosed(value):
-            text = shown(value)
-            if (parens and text.startswith("-")) or (power and not _is_plain(text)):
-                return rf"\left({text}\right)"
-            return text
-        # Given numbers recur step after step (data, settings): each is written once.
-        return functools.lru_cache(maxsize=4096, typed=True)(enclosed) if given else enclosed
 
     def substituted(self, value, symbol_: sympy.Symbol, starts: Mapping | None = None) -> str:
         """LaTeX of a value substituted into a formula: computed values at the report's digits,
@@ -429,10 +359,6 @@ class Worked:
 def _at(values: Mapping, symbol_) -> tuple | None:
     """Where a row's value of `symbol_` is read, while recipes are recorded (see plan.py)."""
     return values.where.get(symbol_) if isinstance(values, Sourced) else None
-
-
-def _is_plain(text: str) -> bool:
-    return re.fullmatch(r"\d+(\.\d+)?", text) is not None
 
 
 def _grad_symbol(param: str) -> sympy.Symbol:
