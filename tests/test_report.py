@@ -506,3 +506,13 @@ def test_partials_a_rule_gives_are_stated_once_not_worked_line_by_line():
     assert (r"$\frac{\partial \hat{y}}{\partial w_{1}} = x_{1} = 4$, $\frac{\partial \hat{y}}{\partial w_{2}} = x_{2} = 1$, "
             r"$\frac{\partial \hat{y}}{\partial b} = 1$. The others:") in seed_a
     assert r"\frac{\partial \hat{y}}{\partial b} &=" not in seed_a
+
+
+def test_notes_typeset_their_math_spans_as_the_title_does():
+    """The momentum example's notes name the buffer as the report does, $v_t$, typeset as math; a span
+    with a command that is not plain math stays text."""
+    problem = derive.load(EXAMPLES / "seed_a_with_momentum.toml")
+    latex = derive.render(problem.train(), "latex")
+    assert r"the buffer $v_t$ starts at the first gradient and then $v_t = 0.9 v_{t-1} + \partial L/\partial\theta$" in latex
+    unsafe = with_report(problem, notes=r"See $\input{x}$.")
+    assert r"\$\textbackslash{}input\{x\}\$" in derive.render(unsafe.train(), "latex")

@@ -112,7 +112,7 @@ class Report:
         context = {
             "title": self.title(problem.title or "Gradient descent, worked step by step"),
             "title_text": problem.title or "Gradient descent, worked step by step",
-            "notes": problem.report.notes,
+            "notes": self.title(problem.report.notes) if problem.report.notes else None,
             "statement": statement,
             "graph": self.graph(),
             "matrices": None if self.matrix is None else self.matrix_notation(derivations is not None),
@@ -131,7 +131,7 @@ class Report:
         return context
 
     def title(self, text: str) -> Markup:
-        """The title with its `$...$` spans as math (where they use only plain math commands); the
+        """The title (or the notes) with its `$...$` spans as math (where they use only plain math commands); the
         rest, and any other span, escaped for the format."""
         pieces, parts = [], text.split("$")
         for i, piece in enumerate(parts):
