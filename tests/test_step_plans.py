@@ -45,8 +45,13 @@ def test_a_mean_writes_each_negative_term_in_parentheses_at_every_step():
     assert "+ -" not in document
 
 
-def test_steps_of_one_shape_are_worked_through_the_formulas_once(monkeypatch):
-    problem = every_step("seed_a_with_momentum")  # 5 epochs of 6 one-row steps: 6 shapes (the row marked)
+@pytest.mark.parametrize("name, training, worked_steps, n_steps", [
+    ("seed_a_with_momentum", {}, [1, 2, 3, 4, 5, 6], 30),  # 5 epochs of 6 one-row steps: 6 shapes (the row marked)
+    ("seed_a_linear_regression", {"batch_size": 3, "epochs": 4}, [1, 2], 8),  # rows 1-3 and 4-6
+])
+def test_steps_of_one_shape_are_worked_through_the_formulas_once(monkeypatch, name, training, worked_steps, n_steps):
+    problem = every_step(name)
+    problem = dataclasses.replace(problem, training=dataclasses.replace(problem.training, **training))
     worked: list[int] = []
     context = StepView.context
 
@@ -56,6 +61,6 @@ def test_steps_of_one_shape_are_worked_through_the_formulas_once(monkeypatch):
 
     monkeypatch.setattr(StepView, "context", counted)
     document = derive.render(problem.train(), "markdown")
-    assert worked == [1, 2, 3, 4, 5, 6]
-    assert document.count("## Step ") == 30
-    assert assert_every_line_true(problem, document, "markdown") > 300
+    assert worked == worked_steps
+    assert document.count("## Step ") == n_steps
+    assert assert_every_line_true(problem, document, "markdown") > 10 * n_steps

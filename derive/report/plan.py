@@ -15,6 +15,7 @@ Source keys:
   ("state", n), ("previous", n)  the optimiser's state number n (each parameter's in turn) after
                                 the step, and before it (its starting value at the first step)
   ("out", j, c)                 column c of the j-th row's outputs (see RowLayout)
+  ("row_loss", j)               the j-th row's loss: the sum of its loss nodes' values
   ("const", value)              a number every step of the shape shows alike
 """
 from __future__ import annotations
@@ -40,13 +41,14 @@ class StepNumbers:
         self.data = [problem.data[c] for c in problem.graph.columns]
         rule = trace.compiled.stepper.rule
         self.initial = [rule.initial.get(s, 0) for _ in layout.params for s in layout.state]
+        self.loss = [layout.nodes.index(n) for n in problem.graph.loss]
         self.constants: list = []
         p, s, w, c = len(layout.params), len(self.initial), layout.width, len(self.data)
         starts = {}
         at = 0
         for part, size in (("step", 1), ("epoch", 1), ("rate", 1), ("loss", 1), ("row", m), ("sorted", m),
                            ("param", p), ("gradient", p), ("updated", p), ("state", s), ("previous", s),
-                           ("out", m * w), ("data", m * c), ("sorted_data", m * c)):
+                           ("out", m * w), ("row_loss", m), ("data", m * c), ("sorted_data", m * c)):
             starts[part] = at
             at += size
         self.starts, self.width, self.columns, self.size = starts, w, c, at
@@ -72,8 +74,10 @@ class StepNumbers:
                    *rows, *ordered, *trace.params[index].tolist(), *trace.gradients[index].tolist(),
                    *trace.updated[index].tolist(), *trace.state[index].tolist(),
                    *(trace.state[index - 1].tolist() if index else self.initial)]
-        for outputs in trace.block(index).tolist():
+        block = trace.block(index).tolist()
+        for outputs in block:
             numbers += outputs
+        numbers += [sum(outputs[c] for c in self.loss) for outputs in block]
         data = self.data
         for row in rows:
             numbers += [column.item(row) for column in data]

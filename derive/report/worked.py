@@ -151,6 +151,7 @@ class Worked:
                    "gradients": _grad_symbol}
         self._output_symbols = [by_part[part](key) for part, key in compiled.layout.columns]
         self._param_at = {p: k for k, p in enumerate(compiled.layout.params)}
+        self._column = {s: i for i, s in enumerate(self._output_symbols)}
 
     def definitions(self) -> list[tuple[str, str, str | None]]:
         """(LaTeX, words, value's LaTeX or None) for every symbol the report writes that the spec does
@@ -324,26 +325,35 @@ class Worked:
         given `first` (row_terms of the first rows), those terms and a count of the others."""
         m = len(step.rows)
         params = self.problem.graph.params
+        rows = range(m) if first is None else range(len(first))
         if first is None:
-            losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in range(m)]
+            losses = [sum(step.values[n][i] for n in self.problem.graph.loss) for i in rows]
             gradients = [step.row_gradients[p] for p in params]
         else:
             losses = [loss for loss, _ in first]
             gradients = [[row[j] for _, row in first] for j in range(len(params))]
+        # Where the terms are read: a row's loss (the sum of its loss nodes) and its gradients.
+        known = self.recipes is not None and first is None
         loss = symbol(self.problem.graph.loss[0])
-        lines = [self._mean(self.step_loss_tex, losses, m, step.loss, loss)]
+        lines = [self._mean(self.step_loss_tex, losses, m, step.loss, loss,
+                            [("row_loss", i) if known else None for i in rows], ("loss",))]
         for p, terms in zip(params, gradients):
             lhs = self.partial(self.step_loss_tex, self.names[symbol(p)])
-            lines.append(self._mean(lhs, terms, m, step.gradients[p], _grad_symbol(p)))
+            column = self._column[_grad_symbol(p)]
+            lines.append(self._mean(lhs, terms, m, step.gradients[p], _grad_symbol(p),
+                                    [("out", i, column) if known else None for i in rows],
+                                    ("gradient", self._param_at[p])))
         return lines
 
-    def _mean(self, lhs: str, terms, m: int, value, quantity) -> Line:
+    def _mean(self, lhs: str, terms, m: int, value, quantity, sources: list, source: tuple) -> Line:
         first, rest = self.form(quantity, result=True), self.form(quantity, result=True, parens=True)
-        inner = " + ".join(self.slot((rest if i else first)(t)) for i, t in enumerate(terms))
+        inner = " + ".join(self.slot((rest if i else first)(t), at, rest if i else first)
+                           for i, (t, at) in enumerate(zip(terms, sources)))
         if len(terms) < m:
-            inner += rf" + \ldots \text{{ ({self.slot(f'{m - len(terms):,}')} more rows)}}"
-        result = self.number(value, quantity)
-        return Line((lhs, rf"\frac{{1}}{{{self.slot(str(m))}}} \left({inner}\right)", result),
+            more = m - len(terms)
+            inner += rf" + \ldots \text{{ ({self.slot(f'{more:,}', ('const', more), '{:,}'.format)} more rows)}}"
+        result = self.number(value, quantity, source=source)
+        return Line((lhs, rf"\frac{{1}}{{{self.slot(str(m), ('const', m), str)}}} \left({inner}\right)", result),
                     visible_length(lhs) + SLOT_WIDTH * (len(terms) + 1) + (16 if len(terms) < m else 0))
 
     def row_terms(self, values) -> tuple[object, list]:
