@@ -48,6 +48,7 @@ def test_a_mean_writes_each_negative_term_in_parentheses_at_every_step():
 @pytest.mark.parametrize("name, training, worked_steps, n_steps", [
     ("seed_a_with_momentum", {}, [1, 2, 3, 4, 5, 6], 30),  # 5 epochs of 6 one-row steps: 6 shapes (the row marked)
     ("seed_a_linear_regression", {"batch_size": 3, "epochs": 4}, [1, 2], 8),  # rows 1-3 and 4-6
+    ("seed_a_with_adam", {}, [1, 2, 3], 9),  # Adam's corrected moments are worked out again at each step
 ])
 def test_steps_of_one_shape_are_worked_through_the_formulas_once(monkeypatch, name, training, worked_steps, n_steps):
     problem = every_step(name)

@@ -16,6 +16,8 @@ Source keys:
                                 the step, and before it (its starting value at the first step)
   ("out", j, c)                 column c of the j-th row's outputs (see RowLayout)
   ("row_loss", j)               the j-th row's loss: the sum of its loss nodes' values
+  ("assigned", n)               the value of the optimiser's assignment number n (each trained
+                                parameter's in turn), where the trace does not keep them all
   ("const", value)              a number every step of the shape shows alike
 """
 from __future__ import annotations
@@ -35,9 +37,10 @@ class Sourced(dict):
 class StepNumbers:
     """The numbers of any step with `m` rows as one list, and the position of each source key in it."""
 
-    def __init__(self, trace, m: int):
+    def __init__(self, trace, m: int, updates):
         layout, problem = trace.layout, trace.problem
-        self.trace, self.m = trace, m
+        self.trace, self.m, self.updates = trace, m, updates
+        self.assigned = False  # whether a recipe reads the assignments' values
         self.data = [problem.data[c] for c in problem.graph.columns]
         rule = trace.compiled.stepper.rule
         self.initial = [rule.initial.get(s, 0) for _ in layout.params for s in layout.state]
@@ -48,13 +51,17 @@ class StepNumbers:
         at = 0
         for part, size in (("step", 1), ("epoch", 1), ("rate", 1), ("loss", 1), ("row", m), ("sorted", m),
                            ("param", p), ("gradient", p), ("updated", p), ("state", s), ("previous", s),
-                           ("out", m * w), ("row_loss", m), ("data", m * c), ("sorted_data", m * c)):
+                           ("out", m * w), ("row_loss", m), ("data", m * c), ("sorted_data", m * c),
+                           ("assigned", p * len(rule.assignments))):
             starts[part] = at
             at += size
         self.starts, self.width, self.columns, self.size = starts, w, c, at
+        self.unread = [None] * (at - starts["assigned"])
 
     def position(self, key: tuple) -> int:
         part, *at = key
+        if part == "assigned":
+            self.assigned = True
         if part == "const":
             self.constants.append(at[0])
             return self.size + len(self.constants) - 1
@@ -70,10 +77,10 @@ class StepNumbers:
         start, end = int(trace.offsets[index]), int(trace.offsets[index + 1])
         rows = trace.rows[start:end].tolist()
         ordered = sorted(rows)
-        numbers = [index + 1, int(trace.epochs[index]), _scalar(trace.rates[index]), _scalar(trace.losses[index]),
-                   *rows, *ordered, *trace.params[index].tolist(), *trace.gradients[index].tolist(),
-                   *trace.updated[index].tolist(), *trace.state[index].tolist(),
-                   *(trace.state[index - 1].tolist() if index else self.initial)]
+        params, gradients, rate = trace.params[index].tolist(), trace.gradients[index].tolist(), _scalar(trace.rates[index])
+        previous = trace.state[index - 1].tolist() if index else self.initial
+        numbers = [index + 1, int(trace.epochs[index]), rate, _scalar(trace.losses[index]), *rows, *ordered,
+                   *params, *gradients, *trace.updated[index].tolist(), *trace.state[index].tolist(), *previous]
         block = trace.block(index).tolist()
         for outputs in block:
             numbers += outputs
@@ -83,6 +90,7 @@ class StepNumbers:
             numbers += [column.item(row) for column in data]
         for row in ordered:
             numbers += [column.item(row) for column in data]
+        numbers += self.updates.assigned(index + 1, params, gradients, rate, previous) if self.assigned else self.unread
         numbers += self.constants
         return numbers
 
@@ -104,11 +112,12 @@ class Plan:
         return [form(numbers[at]) for at, form in self.pairs]
 
 
-def make_plan(trace, m: int, recipes: list, texts: list[str], index: int) -> Plan | None:
-    """The plan of a shape from the recipes of its first step (`index`), or None where a number
+def make_plan(trace, m: int, recipes: list, texts: list[str], index: int, updates) -> Plan | None:
+    """The plan of a shape from the recipes of its first step (`index`; `updates`: the
+    UpdateFormulas that work out the assignments' values), or None where a number
     has no recipe (it is not read straight from the trace) or the plan does not give that step's
     texts exactly."""
     if any(recipe is None for recipe in recipes):
         return None
-    plan = Plan(StepNumbers(trace, m), recipes)
+    plan = Plan(StepNumbers(trace, m, updates), recipes)
     return plan if plan.texts(index) == texts else None

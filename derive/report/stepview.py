@@ -82,7 +82,7 @@ class StepView:
                 if not compared:
                     layouts[key] = layout
             if recipes is not None:
-                plans[shape] = None if compared else make_plan(trace, end - start, recipes, texts, index)
+                plans[shape] = None if compared else make_plan(trace, end - start, recipes, texts, index, worked.updates)
             yield layout, texts
             previous_index, previous_state = index, step.state
 

@@ -45,6 +45,7 @@ class UpdateFormulas:
         kept = len(set(targets)) == len(targets) and all(t == "theta" or t in rule.state for t in targets)
         self.stored = tuple(targets) if kept else None
         layout = compiled.layout
+        self.params = layout.params
         self.position = {p: k for k, p in enumerate(layout.params)}
         self.state_names = layout.state
 
@@ -109,11 +110,27 @@ class UpdateFormulas:
                 source = None
                 if where is not None:
                     env = Sourced(env, dict(where))
-                    source = self._source(param, target, "updated", "state")
+                    source = self._source(param, target) if self.stored else \
+                        ("assigned", self.position[param] * len(rule.assignments) + len(lines))
                     where[THETA if target == "theta" else self.symbols[target]] = source
                 lines.append(worked.line(formula, env, result, quantity, starts, source))
                 latest[target] = result
             out.append((param, lines))
+        return out
+
+    def assigned(self, step: int, params: list, gradients: list, rate, previous: list) -> list:
+        """Every assignment's value for every parameter in the row layout's order (None for a
+        frozen one), from a step's parameters, gradients, rate and previous state: the same
+        compiled rule, given the same numbers, as `lines` evaluates."""
+        width, out = len(self.state_names), []
+        for k, param in enumerate(self.params):
+            if param not in self.formulas:
+                out += [None] * len(self.rule.assignments)
+                continue
+            inputs = [params[k], gradients[k], rate, step, *previous[k * width:(k + 1) * width]]
+            if self.problem.exact_arithmetic:
+                inputs = [_exact(v) for v in inputs]
+            out += self.function(*inputs)
         return out
 
     def _sources(self, param: str) -> dict:
@@ -121,19 +138,17 @@ class UpdateFormulas:
         where = {GRAD: ("gradient", self.position[param]), ETA: ("rate",), T: ("step",),
                  THETA: ("param", self.position[param])}
         where.update({h: ("const", v) for h, v in self.hyper.items()})
+        width = len(self.state_names)
         for s in self.rule.state:
-            where[self.symbols[s]] = self._source(param, s, "param", "previous")
+            where[self.symbols[s]] = ("previous", self.position[param] * width + self.state_names.index(s))
         return where
 
-    def _source(self, param: str, target: str, value: str, state: str) -> tuple | None:
-        """The source of a parameter's value (`value`) or of one of its state (`state`); None where
-        the trace does not hold it (a rule whose assignments are not all kept)."""
+    def _source(self, param: str, target: str) -> tuple | None:
+        """Where the trace holds a parameter's value after the step, or one of its state's."""
         if target == "theta":
-            return (value, self.position[param])
-        if self.stored is None or target not in self.state_names:
-            return None
+            return ("updated", self.position[param])
         width = len(self.state_names)
-        return (state, self.position[param] * width + self.state_names.index(target))
+        return ("state", self.position[param] * width + self.state_names.index(target))
 
 
 def _exact(value):
