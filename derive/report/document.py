@@ -54,8 +54,8 @@ class Report:
         self.numbers = number_format(self.problem.report)
         self.width = fmt.width
         # A number in a table cell or a sentence (see Format.number): computed, or as given.
-        self._cell = fmt.number(self.numbers.latex, self.numbers.text)
-        self._given_cell = fmt.number(self.numbers.given_latex, self.numbers.given_text)
+        self.cell = fmt.number(self.numbers.latex, self.numbers.text)
+        self.given_cell = fmt.number(self.numbers.given_latex, self.numbers.given_text)
         self._cells: dict[int, list[Markup]] = {}
         self._matrix: MatrixView | None = None
 
@@ -85,8 +85,8 @@ class Report:
     def num(self, value, slotted: bool = False, source: tuple | None = None) -> Markup:
         """A number for a table cell: LaTeX math in LaTeX, plain text in Markdown (a token when
         slotted, read from `source` for later steps: see plan.py)."""
-        text = self._cell(value)
-        return Markup(self.worked.slot(text, source, self._cell) if slotted else text)
+        text = self.cell(value)
+        return Markup(self.worked.slot(text, source, self.cell) if slotted else text)
 
 
     def equations(self, lines: list[Line]) -> Markup:
@@ -214,7 +214,7 @@ class Report:
             # Long data: the statement shows its first rows, a step the rows it feeds.
             indices = sorted(current)[:limit] if current else indices[:limit]
         if slotted and self.problem.n_rows > limit:
-            slot, cell = self.worked.slot, self._given_cell
+            slot, cell = self.worked.slot, self.given_cell
             return [{"number": Markup(slot(str(i + 1), ("sorted", j), row_number)), "current": True,
                      "cells": [Markup(slot(c, ("sorted_data", j, k), cell)) for k, c in enumerate(self.cells(i))]}
                     for j, i in enumerate(indices)]
@@ -228,8 +228,8 @@ class Report:
 
     def given(self, value, slotted: bool = False, source: tuple | None = None) -> Markup:
         """A number from the spec (data, a starting value, a setting) as it was given, not rounded."""
-        text = self._given_cell(value)
-        return Markup(self.worked.slot(text, source, self._given_cell) if slotted else text)
+        text = self.given_cell(value)
+        return Markup(self.worked.slot(text, source, self.given_cell) if slotted else text)
 
     def graph(self) -> dict:
         """Nodes (key, label, LaTeX, kind, position) and edges for the computation-graph figure."""

@@ -38,6 +38,7 @@ class NumberForms:
             for s in (symbol(name), delta_symbol(name), gradient_symbol(name), sympy.Symbol(f"{name}'")):
                 self.overrides[s] = fmt
         self._as_given = given_form(self.number_format)
+        self._as_given_text = functools.lru_cache(maxsize=65536, typed=True)(self.number_format.given_text)
         self._forms: dict = {}
 
     def _resolve(self, symbol_) -> tuple[bool, object, object]:
@@ -55,23 +56,24 @@ class NumberForms:
         return given or start is not None and value == start
 
     def form(self, symbol_, starts: Mapping | None = None, result: bool = False, parens: bool = False,
-             power: bool = False) -> Callable[[object], str]:
+             power: bool = False, text: bool = False) -> Callable[[object], str]:
         """How a value of a quantity is written, made once: given numbers (data, settings, a
         parameter at its starting value) as given, computed ones at the report's digits (a line's
         result with its [report.overrides] decimals); `parens`: a negative number in parentheses,
-        `power`: anything but a plain unsigned decimal in parentheses (the base of a power)."""
-        key = (symbol_, tuple(starts.items()) if starts else None, result, parens, power)
+        `power`: anything but a plain unsigned decimal in parentheses (the base of a power);
+        `text`: plain text rather than LaTeX."""
+        key = (symbol_, tuple(starts.items()) if starts else None, result, parens, power, text)
         form = self._forms.get(key)
         if form is None:
-            form = self._forms[key] = self._make(symbol_, starts, result, parens, power)
+            form = self._forms[key] = self._make(symbol_, starts, result, parens, power, text)
         return form
 
-    def _make(self, symbol_, starts, result, parens, power) -> Callable[[object], str]:
+    def _make(self, symbol_, starts, result, parens, power, text) -> Callable[[object], str]:
         given, resolved, start = self._resolve(symbol_)
         if starts and resolved in starts:
             start = starts[resolved]
-        as_given = self._as_given
-        computed = latex_form(self.overrides.get(symbol_, self.number_format) if result else self.number_format)
+        numbers = self.overrides.get(symbol_, self.number_format) if result else self.number_format
+        as_given, computed = (self._as_given_text, numbers.text) if text else (self._as_given, latex_form(numbers))
         if given:
             shown = as_given
         elif start is None:

@@ -25,9 +25,13 @@ _MATH_TOKEN = re.compile("\x01(\\d+)\x01")
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
+_SPECIAL = re.compile("[&<>'\"]")
+
+
 def escape_html(text: str) -> str:
     """Text shown as written: <, >, &, quotes as entities (as markupsafe.escape writes them)."""
-    return str(text).translate(_ENTITIES)
+    text = str(text)
+    return text.translate(_ENTITIES) if _SPECIAL.search(text) else text
 
 
 def layout(rendered: str) -> str:
@@ -138,20 +142,16 @@ def graph_parts(report):
         arrows.append(Arrow(str(source), str(target), partial, tex))
     data = [problem.data[c] for c in graph.columns]
 
+    # A parameter at its starting value, or a partial that is a given number, shows as given.
+    forms = [report.given_cell if part == "data" else report.worked.forms.form(quantity[0], text=True)
+             if quantity else text for part, _, *quantity in getters]
+
     def numbers(index: int) -> list[str]:
         row_start = int(trace.offsets[index])
         row = int(trace.rows[row_start])
         sources = {"out": trace.outputs[row_start].tolist(), "param": trace.params[index].tolist(),
                    "gradient": trace.gradients[index].tolist()}
-        shown = []
-        for part, k, *quantity in getters:
-            if part == "data":
-                shown.append(str(report.given(data[k].item(row))))
-                continue
-            value = sources[part][k]
-            # A parameter at its starting value, or a partial that is a given number, shows as given.
-            given = quantity and report.worked.is_given(value, quantity[0])
-            shown.append(report.numbers.given_text(value) if given else text(value))
-        return shown
+        return [form(data[k].item(row) if part == "data" else sources[part][k])
+                for form, (part, k, *_) in zip(forms, getters)]
 
     return boxes, arrows, numbers

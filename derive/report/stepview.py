@@ -198,7 +198,7 @@ class StepView:
         rows = []
         for j, (row, v) in enumerate(zip(step.rows, values)):
             loss, gradients = worked.row_terms(v)  # the row's loss is a sum: no plan reads it
-            cells = [Markup(worked.slot(c, ("data", j, k), report._given_cell)) for k, c in enumerate(report.cells(row))]
+            cells = [Markup(worked.slot(c, ("data", j, k), report.given_cell)) for k, c in enumerate(report.cells(row))]
             cells += [report.num(x, slotted=True) for x in (loss, *gradients)]
             rows.append({"number": counter(row + 1, ("row", j), row_number), "cells": cells})
         return {"header": header, "rows": rows, "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")),
