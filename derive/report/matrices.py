@@ -12,7 +12,7 @@ import sympy
 from ..engine.derivation import delta_symbol, local_symbol
 from ..model.graph import symbol
 from .matrixtext import BETWEEN, BETWEEN_ANY, Grid, bmatrix, elide, shown_width
-from .worked import SLOT_WIDTH, Line, _formula, _grad_symbol
+from .worked import SLOT_WIDTH, Line, _grad_symbol
 
 ACTIVATION_WORDS = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "identity"}
 
@@ -216,29 +216,20 @@ class MatrixView:
     def start_step(self) -> None:
         self.shortened, self.in_full = {}, []
 
-    def targets_key(self, values: list[dict]) -> tuple:
-        """The rows' targets that are 0 or 1: they decide the form of the rows' loss lines."""
-        targets = [symbol(t) for t in self.problem.graph.targets]
-        return tuple(tuple(v[t] if v[t] in (0, 1) else None for t in targets) for v in values)
-
     def row_lines(self, values: dict, tag: str | None) -> list[Line]:
         """A row's loss, the local partials outside the layers and the deltas into the last layer, as
         numbers only (the formulas are the problem's), with a target of 0 or 1 put into the formula
-        first, as a teacher does: -log(0.5768) for y = 1, not -1 × log(0.5768) - (1 - 1) × log(…)."""
+        first, as a teacher does (see targets.py): -log(0.5768) for y = 1, not
+        -1 × log(0.5768) - (1 - 1) × log(…)."""
         worked, graph = self.worked, self.problem.graph
-        key = self.targets_key([values])[0]
+        key = worked.put_in.key(values)
         formulas = self._row_formulas.get(key)
         if formulas is None:
-            known = {symbol(t): int(v) for t, v in zip(graph.targets, key) if v is not None}
-            formulas = []
-            for (name, expr), (_, s) in zip(graph.nodes, worked._keys["nodes"]):
-                if name in graph.loss:
-                    expr = self.problem.display.get(name, expr)
-                    formulas.append((_formula(worked.tex(name), expr.subs(known), worked.names), s, s))
-            for (node, parent), s in worked._keys["local"]:
-                if node in self.outside:
-                    expr = sympy.factor_terms(self.derivation.local[(node, parent)].subs(known))
-                    formulas.append((_formula(worked.names[s], expr, worked.names), s, None))
+            loss, local = worked.with_targets(values)
+            formulas = [(loss.get(n, f), s, s) for f, (n, s) in zip(worked.forward, worked._keys["nodes"])
+                        if n in graph.loss]
+            formulas += [(local.get(e, f), s, None) for f, (e, s) in zip(worked.local, worked._keys["local"])
+                         if e[0] in self.outside]
             last = set(self.layers[-1].outputs)
             for n, s in reversed(worked._keys["deltas"]):
                 if n in worked.delta and (n in self.outside or n in last):

@@ -49,12 +49,15 @@ class StepView:
         template = env.get_template(self.fmt.template("step"))
         trace, worked = self.trace, self.worked
         small = self.problem.n_rows <= FULL_TABLE_ROWS
+        limit = self.problem.report.rows_shown
         layouts: dict[tuple, str] = {}
         plans: dict[tuple, Plan | None] = {}
         previous_index, previous_state = -1, None
         for index in indices:
             start, end = int(trace.offsets[index]), int(trace.offsets[index + 1])
-            shape = (end - start, tuple(trace.rows[start:end].tolist()) if small else ())
+            rows = trace.rows[start:end].tolist()
+            # The rows' targets put into their loss lines decide the lines' forms (see targets.py).
+            shape = (end - start, tuple(rows) if small else (), worked.put_in.rows_key(rows[:limit]))
             plan = plans.get(shape)
             if plan is not None:
                 yield layouts[shape], plan.texts(index)
@@ -72,10 +75,9 @@ class StepView:
                 worked.recorder = worked.recipes = None
             key = shape
             if context["matrix"] is not None:
-                # The rows' targets decide the form of their loss lines, and matrix lines break
-                # where their numbers' widths reach the page's: the layout serves the steps with
-                # the same targets whose numbers have the same characters but for their digits.
-                key = (shape, context["matrix"]["targets"], tuple(_DIGIT.sub("0", text) for text in texts))
+                # Matrix lines break where their numbers' widths reach the page's: the layout
+                # serves the steps whose numbers have the same characters but for their digits.
+                key = (shape, tuple(_DIGIT.sub("0", text) for text in texts))
             layout = layouts.get(key)
             if layout is None:
                 layout = self.fmt.layout("".join(template.generate(step=context, statement=statement)))
@@ -103,6 +105,7 @@ class StepView:
             "number": counter(row + 1, ("row", j), row_number),
             "forward": report.equations(worked.lines_forward(v)),
             "loss": report.equations(worked.lines_loss(v)),
+            "put_in": self.put_in(v),
             "local": report.equations(worked.lines_local(v, shown=True)),
             "read_off": {rule: [Markup(self.fmt.inline_math(t)) for t in partials]
                          for rule, partials in worked.read_off(v).items()},
@@ -153,8 +156,22 @@ class StepView:
                 "mean": mean, "updated": update, "columns": len(rows) > 1,
                 "more": Markup(worked.slot(f"{len(step.rows) - len(rows):,}")) if many else None,
                 "gradient_rows": gradient_rows if many else None,
-                "in_full": report.equations(view.in_full) if view.in_full else None,
-                "targets": view.targets_key(values)}
+                "in_full": report.equations(view.in_full) if view.in_full else None}
+
+    def put_in(self, values: dict) -> dict | None:
+        """What the sentence before a row's loss lines says of the targets put into them (see
+        targets.py), as inline math: the targets, the factors of the terms that drop out, the one
+        target factor whose term alone remains, and whether local partials have them put in too."""
+        put_in = self.worked.put_in
+        key = put_in.key(values)
+        words = put_in.words(key)
+        if words is None:
+            return None
+        math = self.fmt.inline_math
+        return {"values": [Markup(math(t)) for t in words["values"]],
+                "dropped": [Markup(math(t)) for t in words["dropped"]],
+                "only": Markup(math(words["only"])) if words["only"] else None,
+                "partials": bool(self.worked.with_targets(values)[1])}
 
     def graph(self, step, values: dict) -> dict:
         """The graph figure with a step's numbers: each node's value and dL/dnode (the batch's first

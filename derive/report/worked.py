@@ -11,6 +11,7 @@ from ..engine.derivation import delta_symbol, local_symbol
 from .plan import Sourced
 from .slots import Template, symbolic, template
 from .symbols import SymbolTable
+from .targets import TargetsPutIn
 from ..model.graph import symbol
 from ..model.names import latex_name
 from .forms import NumberForms
@@ -53,13 +54,17 @@ def visible_length(tex: str) -> int:
 SLOT_WIDTH = 8
 
 
-def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=None) -> Formula:
+def _formula(lhs: str, expr: sympy.Expr, names, as_written=False, mul_symbol=None,
+             filled: sympy.Expr | None = None) -> Formula:
+    """`filled`: the expression whose numbers the line shows where it is not `expr` (`expr` with a
+    row's targets put in); its line always ends in the value."""
     form = symbolic(expr, names, as_written=as_written, mul_symbol=mul_symbol)
-    slots = None if expr.is_Atom else template(expr, as_written=as_written)
+    shown = expr if filled is None else filled
+    slots = None if shown.is_Atom else template(shown, as_written=as_written and filled is None)
     width = visible_length(lhs) + visible_length(form) + SLOT_WIDTH
     if slots is not None:
         width += visible_length(_TOKEN_FREE.sub("", slots.pattern)) + SLOT_WIDTH * len(slots.slots)
-    return Formula(lhs, form, slots, width, constant=bool(expr.is_Number), alias=expr if expr.is_Symbol else None)
+    return Formula(lhs, form, slots, width, constant=bool(expr.is_Number), alias=shown if shown.is_Symbol else None)
 
 
 _TOKEN_FREE = re.compile(r"\{\d+\}")
@@ -137,6 +142,7 @@ class Worked:
         self.forms = NumberForms(problem, derivation, self.updates.hyper, _grad_symbol)
         self.form, self.is_given = self.forms.form, self.forms.is_given
         self.shared = _shared_partials(graph, derivation)
+        self.put_in = TargetsPutIn(problem, derivation, self.names, _formula)
         # The symbol of every quantity, made once: creating SymPy symbols per step is slow.
         self._keys = {
             "columns": [(c, symbol(c)) for c in graph.columns],
@@ -290,16 +296,26 @@ class Worked:
         return [self.line(f, values, values[s], s, source=_at(values, s)) for f, (n, s) in zip(self.forward, self._keys["nodes"])
                 if n not in loss]
 
+    def with_targets(self, values) -> tuple[dict, dict]:
+        """The loss and local partial formulas with the row's targets of 0 or 1 put in, where they
+        pick terms of the loss (see targets.py): (loss node -> Formula, edge -> Formula)."""
+        key = self.put_in.key(values)
+        if not key:
+            return {}, {}
+        return self.put_in.formulas(key, lambda n: self.names[local_symbol(*n)] if isinstance(n, tuple)
+                                    else self.tex(n), self.compiled_edges)
+
     def lines_loss(self, values) -> list[Line]:
-        loss = self.problem.graph.loss
-        return [self.line(f, values, values[s], s, source=_at(values, s)) for f, (n, s) in zip(self.forward, self._keys["nodes"])
-                if n in loss]
+        loss, put_in = self.problem.graph.loss, self.with_targets(values)[0]
+        return [self.line(put_in.get(n, f), values, values[s], s, source=_at(values, s))
+                for f, (n, s) in zip(self.forward, self._keys["nodes"]) if n in loss]
 
     def lines_local(self, values, shown: bool = False) -> list[Line]:
         """A line for each local partial, in the derivation's edge order; `shown`: only those not
         stated by a shared rule (see read_off)."""
-        return [self.line(f, values, values[s], source=_at(values, s)) for f, (e, s) in zip(self.local, self._keys["local"])
-                if not (shown and e in self.shared)]
+        put_in = self.with_targets(values)[1]
+        return [self.line(put_in.get(e, f), values, values[s], source=_at(values, s))
+                for f, (e, s) in zip(self.local, self._keys["local"]) if not (shown and e in self.shared)]
 
     def read_off(self, values) -> dict[str, list[str]]:
         """The local partials a shared rule gives, for a sentence rather than a line each: by rule,
